@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The engine's inner loops rely on SIMD fused multiply-add. Swift targets
+// baseline x86-64 by default, where `addingProduct` becomes a library call
+// (~30x slower), so numeric targets are compiled for Haswell (AVX2 + FMA).
+let engineFlags: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]),
+]
+
+let package = Package(
+    name: "ExitLens",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "exitlens", targets: ["exitlens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Low-level numeric kernels: matrix-vector, matrix-matrix, norms, a tiny thread pool.
+        .target(name: "Kernels", swiftSettings: engineFlags),
+        // Validating reader (and writer) for the safetensors format.
+        .target(name: "SafeTensors"),
+        // GPT-2 byte-level BPE.
+        .target(name: "Tokenizer"),
+        // GPT-2 configuration, weights, KV cache, forward pass and sampling.
+        .target(name: "Model", dependencies: ["Kernels", "SafeTensors"], swiftSettings: engineFlags),
+        // Completion sessions: prompt → streamed tokens, with timings.
+        .target(name: "Completion", dependencies: ["Model", "Tokenizer"], swiftSettings: engineFlags),
+        // Benchmarks (and later evaluation) beside Completion.
+        .target(name: "Evaluation", dependencies: ["Completion", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "exitlens",
+            dependencies: [
+                "Completion", "Evaluation", "Model", "Tokenizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: engineFlags
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: engineFlags),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
+        .testTarget(
+            name: "ModelTests",
+            dependencies: ["Model", "SafeTensors", "Tokenizer", "Completion"],
+            resources: [.copy("Resources")],
+            swiftSettings: engineFlags
+        ),
+    ]
+)
