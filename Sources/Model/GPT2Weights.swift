@@ -1,0 +1,109 @@
+import Foundation
+import Kernels
+import SafeTensors
+
+/// The weights of one transformer block, in the engine's layouts.
+public struct BlockWeights: Sendable {
+    public let ln1Gamma: FloatBuffer, ln1Beta: FloatBuffer
+    /// `attn.c_attn`: d → 3d (queries, keys, values side by side).
+    public let qkv: PackedMatrix, qkvBias: FloatBuffer
+    /// `attn.c_proj`: d → d.
+    public let attnProj: PackedMatrix, attnProjBias: FloatBuffer
+    public let ln2Gamma: FloatBuffer, ln2Beta: FloatBuffer
+    /// `mlp.c_fc`: d → 4d.
+    public let fc: PackedMatrix, fcBias: FloatBuffer
+    /// `mlp.c_proj`: 4d → d.
+    public let mlpProj: PackedMatrix, mlpProjBias: FloatBuffer
+    /// `attn.c_attn` columns d..<3d only (keys and values), for state copying, which needs no queries.
+    public let keyValue: PackedMatrix, keyValueBias: FloatBuffer
+}
+
+/// All weights of a GPT-2 model, loaded from a Hugging Face `model.safetensors`.
+public struct GPT2Weights: Sendable {
+    public let config: GPT2Config
+    /// Token embeddings `wte[V, d]`, also the tied LM head.
+    public let tokenEmbedding: RowMatrix
+    /// A separate `lm_head.weight[V, d]` when the checkpoint has an untied one.
+    public let untiedHead: RowMatrix?
+    /// Learned position embeddings `wpe[n_positions, d]`.
+    public let positionEmbedding: FloatBuffer
+    public let blocks: [BlockWeights]
+    public let lnFGamma: FloatBuffer, lnFBeta: FloatBuffer
+
+    /// The LM head: `lm_head` if untied, else `wte`.
+    public var head: RowMatrix { untiedHead ?? tokenEmbedding }
+
+    /// Bytes of weights read for one decoded token (every block, the head, one embedding row).
+    public var bytesPerToken: Int {
+        let d = config.embeddingSize
+        var total = head.byteCount + 2 * d * 4 /* wte row + wpe row */ + 2 * d * 4
+        for b in blocks {
+            total += b.qkv.byteCount + b.attnProj.byteCount + b.fc.byteCount + b.mlpProj.byteCount
+            total += (4 * d + 3 * d + d + config.innerSize + d) * 4
+        }
+        return total
+    }
+
+    /// Loads and validates weights for `config`.
+    ///
+    /// - Parameter precision: how matrices are kept in memory; `nil` keeps the
+    ///   checkpoint's own precision (F16 stays F16, F32 and BF16 become F32).
+    public init(file: SafeTensorsFile, config: GPT2Config, precision: WeightPrecision? = nil) throws {
+        self.config = config
+        let name = URL(fileURLWithPath: file.path).lastPathComponent
+        // HF checkpoints name tensors either "transformer.h.0…" (GPT2LMHeadModel) or "h.0…" (GPT2Model).
+        let prefix = file.entry("transformer.wte.weight") != nil ? "transformer." : ""
+        let d = config.embeddingSize, inner = config.innerSize, V = config.vocabularySize
+        let wteName = prefix + "wte.weight"
+        guard let wteEntry = file.entry(wteName) else {
+            throw ModelError.tensor(file: name, name: wteName, "missing (the file has \(file.names.count) tensors; is this a GPT-2 checkpoint?)")
+        }
+        let keep: WeightPrecision = precision ?? (wteEntry.dtype == .F16 ? .float16 : .float32)
+
+        func read(_ tensor: String, _ shape: [Int]) throws -> [Float] {
+            guard file.entry(prefix + tensor) != nil else {
+                throw ModelError.tensor(file: name, name: prefix + tensor, "missing (expected shape \(shape))")
+            }
+            return try file.floats(prefix + tensor, shape: shape)
+        }
+        func vector(_ tensor: String, _ n: Int) throws -> FloatBuffer { FloatBuffer(try read(tensor, [n])) }
+        func matrix(_ tensor: String, _ rows: Int, _ cols: Int) throws -> PackedMatrix {
+            PackedMatrix(rowMajor: try read(tensor, [rows, cols]), inCount: rows, outCount: cols, precision: keep)
+        }
+
+        tokenEmbedding = RowMatrix(try read("wte.weight", [V, d]), rows: V, cols: d, precision: keep)
+        positionEmbedding = FloatBuffer(try read("wpe.weight", [config.contextLength, d]))
+        var blocks: [BlockWeights] = []
+        for l in 0..<config.layerCount {
+            let p = "h.\(l)."
+            let qkvValues = try read(p + "attn.c_attn.weight", [d, 3 * d])
+            let qkvBias = try read(p + "attn.c_attn.bias", [3 * d])
+            // Keys and values are columns d..<3d of c_attn, kept separately so that
+            // state copying streams only the bytes it needs.
+            var kv = [Float](repeating: 0, count: d * 2 * d)
+            for i in 0..<d { for j in 0..<(2 * d) { kv[i * 2 * d + j] = qkvValues[i * 3 * d + d + j] } }
+            blocks.append(BlockWeights(
+                ln1Gamma: try vector(p + "ln_1.weight", d), ln1Beta: try vector(p + "ln_1.bias", d),
+                qkv: PackedMatrix(rowMajor: qkvValues, inCount: d, outCount: 3 * d, precision: keep),
+                qkvBias: FloatBuffer(qkvBias),
+                attnProj: try matrix(p + "attn.c_proj.weight", d, d), attnProjBias: try vector(p + "attn.c_proj.bias", d),
+                ln2Gamma: try vector(p + "ln_2.weight", d), ln2Beta: try vector(p + "ln_2.bias", d),
+                fc: try matrix(p + "mlp.c_fc.weight", d, inner), fcBias: try vector(p + "mlp.c_fc.bias", inner),
+                mlpProj: try matrix(p + "mlp.c_proj.weight", inner, d), mlpProjBias: try vector(p + "mlp.c_proj.bias", d),
+                keyValue: PackedMatrix(rowMajor: kv, inCount: d, outCount: 2 * d, precision: keep),
+                keyValueBias: FloatBuffer(Array(qkvBias[d...]))
+            ))
+        }
+        self.blocks = blocks
+        lnFGamma = try vector("ln_f.weight", d)
+        lnFBeta = try vector("ln_f.bias", d)
+        // `lm_head` is normally absent (tied to wte). When present it is used as stored.
+        if file.entry("lm_head.weight") != nil {
+            let values = try file.floats("lm_head.weight", shape: [V, d])
+            let wte = try read("wte.weight", [V, d])
+            untiedHead = values == wte ? nil : RowMatrix(values, rows: V, cols: d, precision: keep)
+        } else {
+            untiedHead = nil
+        }
+    }
+}
