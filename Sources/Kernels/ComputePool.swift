@@ -98,7 +98,9 @@ private final class State: @unchecked Sendable {
 
     func workerLoop(index: Int) {
         let slot = slots[index - 1]
-        var seen = generation.load(ordering: .sequentiallyConsistent)
+        // Generation 0 is "no job yet". Reading the counter here instead would race with
+        // a `run` that starts before this thread does, and that job would never be seen.
+        var seen = 0
         while true {
             var spins = 0
             var current = generation.load(ordering: .sequentiallyConsistent)
