@@ -34,7 +34,7 @@ public final class GPT2: Sendable {
     /// A KV cache sized for the whole context (or `capacity` positions).
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layerCount: config.layerCount, capacity: min(capacity ?? config.contextLength, config.contextLength),
-                width: config.embeddingSize)
+                width: config.embeddingSize, headCount: config.headCount)
     }
 
     /// Scratch memory for decoding one token at a time.
@@ -65,14 +65,13 @@ public final class GPT2: Sendable {
         // Attention sub-block: x += c_proj(attention(ln_1(x))).
         layerNorm(x, ws.normed.pointer, d, gamma: b.ln1Gamma.pointer, beta: b.ln1Beta.pointer, eps: eps)
         b.qkv.gemv(ws.normed.pointer, ws.qkv.pointer, bias: b.qkvBias.pointer, pool: pool)
-        cache.keyRow(layer, position).update(from: ws.qkv.pointer + d, count: d)
-        cache.valueRow(layer, position).update(from: ws.qkv.pointer + 2 * d, count: d)
-        let heads = config.headCount
+        cache.store(layer: layer, position: position, keys: ws.qkv.pointer + d, values: ws.qkv.pointer + 2 * d)
+        let heads = config.headCount, hs = config.headSize
         pool.run { worker in
             var h = worker
             while h < heads {
-                attend(query: ws.qkv.pointer, head: h, position: position, layer: layer, cache: cache,
-                       scores: ws.scores.pointer + worker * cache.capacity, out: ws.attention.pointer)
+                cache.attend(layer: layer, head: h, query: ws.qkv.pointer + h * hs, position: position,
+                             scores: ws.scores.pointer + worker * cache.stride, out: ws.attention.pointer + h * hs)
                 h += pool.threadCount
             }
         }
@@ -163,17 +162,16 @@ public final class GPT2: Sendable {
         }
         b.qkv.gemm(c.normed.pointer, rows: n, c.qkv.pointer, bias: b.qkvBias.pointer, pool: pool)
         for r in 0..<n {
-            cache.keyRow(layer, p0 + r).update(from: c.qkv.pointer + r * 3 * d + d, count: d)
-            cache.valueRow(layer, p0 + r).update(from: c.qkv.pointer + r * 3 * d + 2 * d, count: d)
+            cache.store(layer: layer, position: p0 + r, keys: c.qkv.pointer + r * 3 * d + d, values: c.qkv.pointer + r * 3 * d + 2 * d)
         }
         // Causal attention: row r attends to positions 0…p0+r.
-        let heads = config.headCount, items = n * heads
+        let heads = config.headCount, hs = config.headSize, items = n * heads
         pool.run { worker in
             var item = worker
             while item < items {
                 let r = item / heads, h = item % heads
-                attend(query: c.qkv.pointer + r * 3 * d, head: h, position: p0 + r, layer: layer, cache: cache,
-                       scores: c.scores.pointer + worker * cache.capacity, out: c.attention.pointer + r * d)
+                cache.attend(layer: layer, head: h, query: c.qkv.pointer + r * 3 * d + h * hs, position: p0 + r,
+                             scores: c.scores.pointer + worker * cache.stride, out: c.attention.pointer + r * d + h * hs)
                 item += pool.threadCount
             }
         }
@@ -186,22 +184,6 @@ public final class GPT2: Sendable {
         geluNew(c.inner.pointer, n * inner)
         b.mlpProj.gemm(c.inner.pointer, rows: n, c.projected.pointer, bias: b.mlpProjBias.pointer, pool: pool)
         addInPlace(x, c.projected.pointer, n * d)
-    }
-
-    /// One head of scaled dot-product attention for the query at `position`
-    /// over cached positions `0…position` of `layer`.
-    @inline(__always)
-    private func attend(query qkvRow: UnsafePointer<Float>, head h: Int, position: Int, layer: Int, cache: KVCache,
-                        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let hs = config.headSize, offset = h * hs
-        let q = qkvRow + offset
-        let scale = 1 / Float(hs).squareRoot()
-        let count = position + 1
-        for t in 0..<count { scores[t] = dot(q, cache.keyRow(layer, t) + offset, hs) * scale }
-        softmax(scores, count)
-        let o = out + offset
-        o.update(repeating: 0, count: hs)
-        for t in 0..<count { axpy(scores[t], cache.valueRow(layer, t) + offset, o, hs) }
     }
 
     private func checkToken(_ token: Int) throws {
@@ -233,7 +215,7 @@ public final class Workspace: @unchecked Sendable {
         attention = FloatBuffer(count: d)
         projected = FloatBuffer(count: d)
         inner = FloatBuffer(count: config.innerSize)
-        scores = FloatBuffer(count: threads * config.contextLength)
+        scores = FloatBuffer(count: threads * ((config.contextLength + 63) & ~63))
         logits = FloatBuffer(count: config.vocabularySize)
     }
 }
@@ -253,7 +235,7 @@ private final class PrefillChunk: @unchecked Sendable {
         attention = FloatBuffer(count: rows * d)
         projected = FloatBuffer(count: rows * d)
         inner = FloatBuffer(count: rows * config.innerSize)
-        scores = FloatBuffer(count: threads * capacity)
+        scores = FloatBuffer(count: threads * ((capacity + 63) & ~63))
         headWorkspace = Workspace(config: config, threads: 1)
     }
 }

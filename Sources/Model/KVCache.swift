@@ -2,37 +2,56 @@ import Kernels
 
 /// Keys and values of every past position, per layer: what attention reads.
 ///
-/// Row `t` of layer `l` holds the keys (or values) of position `t`, all heads
-/// side by side (`[capacity, d]`). `length` counts committed positions; rows at
-/// or past it are scratch. Rolling back (speculative decoding, an edit earlier
-/// in the buffer) is just lowering `length`.
+/// Keys are stored transposed per head (`[head][headSize][stride]`), so the
+/// scores of one query against all positions are a sequence of contiguous
+/// vector FMAs with no horizontal sums. Values are stored by position
+/// (`[stride][d]`), so the weighted sum is contiguous too. `length` counts
+/// committed positions; rows at or past it are scratch. Rolling back
+/// (speculative decoding, an edit earlier in the buffer) is just lowering `length`.
 public final class KVCache: @unchecked Sendable {
     // @unchecked: a cache belongs to one decoding session at a time.
     public let layerCount: Int
     public let capacity: Int
     public let width: Int
-    public let keys: [FloatBuffer]
-    public let values: [FloatBuffer]
+    public let headCount: Int
+    /// Row length of the transposed keys: capacity rounded up so 64-wide score blocks stay in bounds.
+    public let stride: Int
+    let keys: [FloatBuffer]
+    let values: [FloatBuffer]
     /// Number of committed positions.
     public private(set) var length: Int = 0
 
     /// Creates an empty cache for `capacity` positions.
-    public init(layerCount: Int, capacity: Int, width: Int) {
+    public init(layerCount: Int, capacity: Int, width: Int, headCount: Int) {
         self.layerCount = layerCount
         self.capacity = capacity
         self.width = width
-        keys = (0..<layerCount).map { _ in FloatBuffer(count: capacity * width) }
-        values = (0..<layerCount).map { _ in FloatBuffer(count: capacity * width) }
+        self.headCount = headCount
+        let stride = (capacity + 63) & ~63
+        self.stride = stride
+        keys = (0..<layerCount).map { _ in FloatBuffer(count: stride * width) }
+        values = (0..<layerCount).map { _ in FloatBuffer(count: stride * width) }
     }
 
-    /// Pointer to the key row of `position` in `layer`.
-    @inline(__always) public func keyRow(_ layer: Int, _ position: Int) -> UnsafeMutablePointer<Float> {
-        keys[layer].pointer + position * width
+    var headSize: Int { width / headCount }
+
+    /// Stores the keys and values (each `d` wide, all heads) of `position` in `layer`.
+    @inline(__always)
+    public func store(layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
+        let kt = keys[layer].pointer
+        // Key element (head h, lane j) lives at row h*headSize + j, column `position`.
+        for i in 0..<width { kt[i * stride + position] = k[i] }
+        (values[layer].pointer + position * width).update(from: v, count: width)
     }
 
-    /// Pointer to the value row of `position` in `layer`.
-    @inline(__always) public func valueRow(_ layer: Int, _ position: Int) -> UnsafeMutablePointer<Float> {
-        values[layer].pointer + position * width
+    /// The key of `position` in `layer` (all heads), gathered; for tests and state-copy checks.
+    public func key(layer: Int, position: Int) -> [Float] {
+        (0..<width).map { keys[layer].pointer[$0 * stride + position] }
+    }
+
+    /// The value of `position` in `layer` (all heads); for tests and state-copy checks.
+    public func value(layer: Int, position: Int) -> [Float] {
+        Array(UnsafeBufferPointer(start: values[layer].pointer + position * width, count: width))
     }
 
     /// Marks `count` more positions as committed.
@@ -47,5 +66,62 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Bytes held.
-    public var byteCount: Int { 2 * layerCount * capacity * width * 4 }
+    public var byteCount: Int { 2 * layerCount * stride * width * 4 }
+
+    /// One head of causal scaled dot-product attention: the query `q` (headSize wide) at
+    /// `position` attends over positions `0…position` of `layer`; the result goes to `out`.
+    /// `scores` needs `stride` floats of scratch.
+    public func attend(layer: Int, head h: Int, query q: UnsafePointer<Float>, position: Int,
+                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let hs = headSize
+        let count = position + 1
+        let scale = 1 / Float(hs).squareRoot()
+        let kt = keys[layer].pointer + h * hs * stride
+        // scores[t] = scale · Σ_j q[j]·K[j][t], 64 positions per block held in registers.
+        var t0 = 0
+        while t0 < count {
+            var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
+            for j in 0..<hs {
+                let qj = Vec16(repeating: q[j] * scale)
+                let row = UnsafeRawPointer(kt + j * stride + t0)
+                a0.addProduct(qj, row.loadUnaligned(as: Vec16.self))
+                a1.addProduct(qj, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self))
+                a2.addProduct(qj, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self))
+                a3.addProduct(qj, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self))
+            }
+            let s = UnsafeMutableRawPointer(scores + t0)
+            s.storeBytes(of: a0, as: Vec16.self)
+            s.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self)
+            s.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self)
+            s.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self)
+            t0 += 64
+        }
+        softmax(scores, count)
+        // out = Σ_t p_t · V[t], head slice.
+        let v = values[layer].pointer + h * hs
+        if hs % 16 == 0 {
+            var b = 0
+            while b < hs {
+                let lanes = min(4, (hs - b) / 16)
+                var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
+                for t in 0..<count {
+                    let p = Vec16(repeating: scores[t])
+                    let row = UnsafeRawPointer(v + t * width + b)
+                    a0.addProduct(p, row.loadUnaligned(as: Vec16.self))
+                    if lanes > 1 { a1.addProduct(p, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self)) }
+                    if lanes > 2 { a2.addProduct(p, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self)) }
+                    if lanes > 3 { a3.addProduct(p, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self)) }
+                }
+                let o = UnsafeMutableRawPointer(out + b)
+                o.storeBytes(of: a0, as: Vec16.self)
+                if lanes > 1 { o.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self) }
+                if lanes > 2 { o.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self) }
+                if lanes > 3 { o.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self) }
+                b += 64
+            }
+        } else {
+            out.update(repeating: 0, count: hs)
+            for t in 0..<count { axpy(scores[t], v + t * width, out, hs) }
+        }
+    }
 }
