@@ -27,7 +27,7 @@ let package = Package(
         // GPT-2 configuration, weights, KV cache, forward pass and sampling.
         .target(name: "Model", dependencies: ["Kernels", "SafeTensors"], swiftSettings: engineFlags),
         // Completion sessions: prompt → streamed tokens, with timings.
-        .target(name: "Completion", dependencies: ["Model", "Tokenizer"], swiftSettings: engineFlags),
+        .target(name: "Completion", dependencies: ["Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
         // Benchmarks (and later evaluation) beside Completion.
         .target(name: "Evaluation", dependencies: ["Completion", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
         // The thin command-line front end.

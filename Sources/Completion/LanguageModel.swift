@@ -1,0 +1,43 @@
+import Foundation
+import Kernels
+import Model
+import Tokenizer
+
+/// A model directory loaded for completion: the network and its tokenizer.
+///
+/// The directory uses Hugging Face's layout: `config.json`, `model.safetensors`,
+/// `tokenizer.json` (or `vocab.json` + `merges.txt`).
+public struct LanguageModel: Sendable {
+    public let directory: URL
+    public let network: GPT2
+    public let tokenizer: BPETokenizer
+
+    /// Short display name (the directory's name).
+    public var name: String { directory.lastPathComponent }
+
+    public init(network: GPT2, tokenizer: BPETokenizer, directory: URL) {
+        self.network = network
+        self.tokenizer = tokenizer
+        self.directory = directory
+    }
+
+    /// Loads and cross-checks a model directory.
+    public static func load(directory: URL, threads: Int = 1, precision: WeightPrecision? = nil) throws -> LanguageModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelError.file(directory.path, "is not a model directory")
+        }
+        let network = try GPT2.load(directory: directory, threads: threads, precision: precision)
+        let tokenizer = try BPETokenizer.load(directory: directory)
+        // A tokenizer that can emit ids the embedding does not have would crash nothing
+        // (ids are checked) but produce errors mid-completion; refuse it up front.
+        guard tokenizer.vocabularySize <= network.config.vocabularySize else {
+            throw ModelError.file(directory.lastPathComponent,
+                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocab_size is \(network.config.vocabularySize)")
+        }
+        return LanguageModel(network: network, tokenizer: tokenizer, directory: directory)
+    }
+}
+
+/// Re-exported so callers can pick a weight precision without importing Kernels.
+public typealias WeightPrecision = Kernels.WeightPrecision

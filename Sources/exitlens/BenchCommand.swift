@@ -1,0 +1,55 @@
+import ArgumentParser
+import Completion
+import Evaluation
+import Foundation
+import Model
+
+/// `exitlens bench`: prefill and decode speed of the full-depth model.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure prefill tokens/s, decode ms/token (median, p95) and peak memory."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Context lengths to decode at, comma-separated.")
+    var contexts: String = "64,256,512"
+
+    @Option(name: .customLong("thread-counts"), help: "Thread counts to compare, comma-separated, measured interleaved.")
+    var threadCounts: String = "1,2"
+
+    @Option(help: "Tokens decoded per measurement.")
+    var tokens: Int = 32
+
+    @Option(help: "Repetitions (interleaved across thread counts).")
+    var repeats: Int = 5
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        var options = DecodeBenchmark.Options()
+        options.contexts = try parseList(contexts, "--contexts")
+        options.threads = try parseList(threadCounts, "--thread-counts")
+        options.decodeTokens = max(1, tokens)
+        options.repeats = max(1, repeats)
+        // Only the network is needed: benchmark models need not ship a tokenizer.
+        let network = try GPT2.load(directory: modelOptions.directory, threads: 1, precision: modelOptions.precision)
+        let report = try DecodeBenchmark(options: options).run(weights: network.weights, modelName: modelOptions.directory.lastPathComponent) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(BenchReportFormatter.text(report))
+        }
+    }
+
+    private func parseList(_ text: String, _ flag: String) throws -> [Int] {
+        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else { throw ValidationError("\(flag) wants positive integers, e.g. 1,2") }
+        return values
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Completion
+import Foundation
+import Model
+
+/// `exitlens complete`: print a completion of a prompt.
+struct Complete: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Complete a prompt (argument, --file, or standard input) and print the continuation."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "The prompt. Omit it to read --file or standard input.")
+    var prompt: String?
+
+    @Option(name: .long, help: "Read the prompt from this file.")
+    var file: String?
+
+    @Option(name: .customLong("max-tokens"), help: "Maximum number of new tokens.")
+    var maxTokens: Int = 32
+
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0
+
+    @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0: off).")
+    var topK: Int = 0
+
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold (1: off).")
+    var topP: Float = 1
+
+    @Option(name: .customLong("repetition-penalty"), help: "Penalty on tokens already in the context (1: off).")
+    var repetitionPenalty: Float = 1
+
+    @Option(help: "Random seed for sampling.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print JSON: text, tokens, ids and per-token timings.")
+    var json = false
+
+    func validate() throws {
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
+        if prompt != nil && file != nil { throw ValidationError("give the prompt as an argument or --file, not both") }
+    }
+
+    func run() throws {
+        let text = try readPrompt()
+        let model = try modelOptions.load()
+        let completer = Completer(model: model)
+        let request = CompletionRequest(
+            prompt: text, maxTokens: maxTokens,
+            sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
+                                         repetitionPenalty: repetitionPenalty, seed: seed))
+        if json {
+            let result = try completer.complete(request)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            // Stream the text as it is generated, like an editor's ghost text.
+            var printed = 0
+            let result = try completer.complete(request) { token in
+                FileHandle.standardOutput.write(Data(token.text.utf8))
+                printed += token.text.utf8.count
+            }
+            // Bytes of an unfinished character are flushed only at the end.
+            print(String(decoding: Array(result.text.utf8.dropFirst(printed)), as: UTF8.self))
+        }
+    }
+
+    private func readPrompt() throws -> String {
+        if let prompt { return prompt }
+        let data: Data
+        if let file {
+            guard let d = FileManager.default.contents(atPath: file) else { throw CommandError("\(file): cannot be read") }
+            data = d
+        } else {
+            guard isatty(STDIN_FILENO) == 0 else {
+                throw CommandError("no prompt: give it as an argument, with --file, or on standard input")
+            }
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CommandError("\(file ?? "standard input"): is not UTF-8 text")
+        }
+        return text
+    }
+}
