@@ -42,6 +42,8 @@ public struct CompletionResult: Sendable, Codable {
     public var text: String
     public var tokens: [GeneratedToken]
     public var promptTokenCount: Int
+    /// The prompt's token ids as fed to the model (after any truncation).
+    public var promptTokenIDs: [Int]
     /// Prompt tokens dropped from the front because prompt + completion exceed the context.
     public var truncatedPromptTokens: Int
     public var prefillSeconds: Double
@@ -114,7 +116,7 @@ public final class Completer: @unchecked Sendable {
             last.text += tail
             tokens.append(last)
         }
-        return CompletionResult(text: text, tokens: tokens, promptTokenCount: ids.count, truncatedPromptTokens: dropped,
+        return CompletionResult(text: text, tokens: tokens, promptTokenCount: ids.count, promptTokenIDs: ids, truncatedPromptTokens: dropped,
                                 prefillSeconds: prefillSeconds, totalSeconds: seconds(since: start), finishReason: reason)
     }
 }

@@ -41,7 +41,20 @@ public final class PackedMatrix: Sendable {
 
     /// Packs a row-major `[inCount, outCount]` array.
     public convenience init(rowMajor values: [Float], inCount: Int, outCount: Int, precision: WeightPrecision = .float32) {
-        self.init(rowMajor: values.withUnsafeBufferPointer { $0 }, inCount: inCount, outCount: outCount, precision: precision)
+        // The pointer must not outlive the closure, so the packing happens inside it.
+        let packed = values.withUnsafeBufferPointer { buffer in
+            PackedMatrix(rowMajor: buffer, inCount: inCount, outCount: outCount, precision: precision)
+        }
+        self.init(copying: packed)
+    }
+
+    /// Shares another matrix's packed storage (used by the array convenience initialiser).
+    private init(copying other: PackedMatrix) {
+        inCount = other.inCount
+        outCount = other.outCount
+        precision = other.precision
+        panels = other.panels
+        storage = other.storage
     }
 
     private static func pack<E: WeightElement>(_ src: UnsafeBufferPointer<Float>, into dst: UnsafeMutablePointer<E>, inCount: Int, outCount: Int) {

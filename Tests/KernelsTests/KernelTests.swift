@@ -118,3 +118,20 @@ import Testing
         }
     }
 }
+
+/// The pool under many back-to-back jobs (the decode pattern), including sleeps between bursts.
+@Suite struct ComputePoolStressTests {
+    @Test func everyJobRunsExactlyOnceOnEveryParticipant() {
+        let pool = ComputePool(threads: 2)
+        let counts = FloatBuffer(count: 64)
+        for burst in 0..<20 {
+            for _ in 0..<2_000 {
+                pool.parallelFor(64, granularity: 16) { range in
+                    for i in range { counts.pointer[i] += 1 }
+                }
+            }
+            if burst % 5 == 0 { usleep(3_000) } // let the worker park, then wake it
+        }
+        #expect(counts.array.allSatisfy { $0 == 40_000 }, "\(counts.array.prefix(8))")
+    }
+}

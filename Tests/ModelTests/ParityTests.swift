@@ -101,3 +101,27 @@ import Testing
         #expect(cache.length == 0)
     }
 }
+
+/// Multi-threaded decoding must be bit-for-bit as deterministic as single-threaded decoding.
+@Suite struct ThreadDeterminismTests {
+    @Test func twoThreadDecodeRepeatsExactly() throws {
+        let one = try Fixtures.model("tiny-f32", threads: 1)
+        let two = GPT2(weights: one.weights, threads: 2)
+        let (expected, _) = try Fixtures.expected("tiny-f32")
+        let prompt = expected.prompts[1].ids
+        func run(_ model: GPT2) throws -> [Float] {
+            let cache = model.makeCache()
+            let ws = model.makeWorkspace()
+            var out = try model.prefill(prompt, cache: cache).logits
+            for t in [5, 17, 99, 3, 250, 42] { out += try model.decode(t, cache: cache, workspace: ws) }
+            return out
+        }
+        let reference = try run(one)
+        for attempt in 0..<20 {
+            let got = try run(two)
+            let diff = maxAbsDifference(got, reference)
+            #expect(diff <= 1e-5, "attempt \(attempt): max |Δ| = \(diff)")
+            if diff > 1e-5 { break }
+        }
+    }
+}

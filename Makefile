@@ -1,0 +1,57 @@
+# ExitLens — the two commands a newcomer needs are `make run` and `make test`.
+SWIFT     ?= swift
+PYTHON    ?= python3
+BIN       := .build/release/exitlens
+FIXTURE   := Tests/ModelTests/Resources/tiny-f32
+# The shipped default model, or the test fixture until one is trained.
+MODEL     ?= $(if $(wildcard models/default/model.safetensors),models/default,$(FIXTURE))
+APT_PKGS  := libncursesw5-dev tmux
+SAMPLE    ?= samples/fibonacci.py
+
+.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean
+
+## Install the system packages the build and tests need (only those missing).
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+## Until the playground lands, `make run` completes a sample file on the default model.
+run: build
+	@echo "model: $(MODEL) — completing the end of $(SAMPLE)"
+	@cat $(SAMPLE)
+	@$(BIN) complete --model $(MODEL) --file $(SAMPLE) --max-tokens 48
+
+## Unit, parity and CLI tests.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+	bash Tests/cli/cli-tests.sh .build/debug/exitlens $(FIXTURE)
+
+## Decode/prefill benchmark of ExitLens and of PyTorch on the same random 12×256 model.
+bench: bench-torch bench-swift
+
+bench-torch:
+	mkdir -p bench/out
+	$(PYTHON) bench/pytorch_bench.py --model bench/out/random-12x256 > bench/out/pytorch.json
+
+bench-swift: build
+	@test -f bench/out/random-12x256/model.safetensors || $(MAKE) bench-torch
+	$(BIN) bench --model bench/out/random-12x256 --repeats 5 | tee bench/out/exitlens.txt
+
+## Training recipe (never in CI): see training/README.md.
+corpus:
+	$(MAKE) -C training corpus
+model:
+	$(MAKE) -C training model
+model-smoke:
+	$(MAKE) -C training smoke
+
+clean:
+	rm -rf .build bench/out

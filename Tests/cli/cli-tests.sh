@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `exitlens` binary: it completes on the fixture model,
+# and every broken input gives one line on stderr and a non-zero exit.
+# Usage: cli-tests.sh PATH/TO/exitlens FIXTURE_MODEL_DIR
+set -u
+bin=$1
+fixture=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit, exactly one stderr line matching PATTERN.
+expect_error() {
+  local name=$1 pattern=$2; shift 2
+  "$@" >"$work/out" 2>"$work/err" </dev/null
+  local rc=$?
+  local lines; lines=$(wc -l <"$work/err")
+  if [ "$rc" -eq 0 ]; then fail "$name: exit 0"; return; fi
+  if [ "$lines" -ne 1 ]; then fail "$name: $lines stderr lines: $(cat "$work/err")"; return; fi
+  if ! grep -q -- "$pattern" "$work/err"; then fail "$name: stderr '$(cat "$work/err")' lacks '$pattern'"; return; fi
+  ok
+}
+
+broken() { # broken NAME: a copy of the fixture model to damage
+  mkdir -p "$work/$1" && cp "$fixture/config.json" "$fixture/tokenizer.json" "$fixture/model.safetensors" "$work/$1/"
+  echo "$work/$1"
+}
+
+# A completion works and is deterministic (greedy).
+a=$("$bin" complete --model "$fixture" --max-tokens 8 "def get_value(self" 2>"$work/err"); rc=$?
+b=$("$bin" complete --model "$fixture" --max-tokens 8 "def get_value(self" 2>/dev/null)
+if [ $rc -eq 0 ] && [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else fail "complete: rc=$rc '$a' vs '$b' $(cat "$work/err")"; fi
+
+# The release binary's greedy ids equal HF transformers' (fixture prompt 1, 24 tokens).
+expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["prompts"][1]["greedy"])' "$fixture/../expected-tiny-f32.json")
+got=$(printf 'for value in items:\n    value' | "$bin" complete --model "$fixture" --max-tokens 24 --json \
+      | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tokens"]])')
+if [ "$expected" = "$got" ]; then ok; else fail "greedy ids: $got, want $expected"; fi
+
+# --json carries ids and timings; stdin works as the prompt.
+json=$(printf 'for value in' | "$bin" complete --model "$fixture" --max-tokens 3 --json)
+if echo "$json" | grep -q '"id"' && echo "$json" | grep -q '"seconds"'; then ok; else fail "json: $json"; fi
+
+# bench runs on the fixture model.
+if "$bin" bench --model "$fixture" --contexts 16 --thread-counts 1,2 --tokens 4 --repeats 1 >"$work/bench" 2>/dev/null \
+   && grep -q "ms/token" "$work/bench"; then ok; else fail "bench: $(cat "$work/bench")"; fi
+
+d=$(broken truncated); head -c 5000 "$fixture/model.safetensors" >"$d/model.safetensors"
+expect_error truncated "model.safetensors" "$bin" complete --model "$d" x
+
+d=$(broken header); printf '\377\377\377\377\000\000\000\000{}' >"$d/model.safetensors"
+expect_error header-past-eof "header" "$bin" complete --model "$d" x
+
+d=$(broken missing); rm "$d/model.safetensors"
+expect_error missing-file "model.safetensors" "$bin" complete --model "$d" x
+
+d=$(broken config); echo '{"n_layer": 2}' >"$d/config.json"
+expect_error bad-config "config.json" "$bin" complete --model "$d" x
+
+d=$(broken tokenizer); echo '{"model": 3' >"$d/tokenizer.json"
+expect_error bad-tokenizer "tokenizer.json" "$bin" complete --model "$d" x
+
+expect_error no-model-dir "not a model directory" "$bin" complete --model "$work/nothing" x
+printf '\377\376binary' >"$work/binary.txt"
+expect_error non-utf8-prompt "not UTF-8" "$bin" complete --model "$fixture" --file "$work/binary.txt"
+# Option errors come with ArgumentParser's usage text, so only the exit status and message are checked.
+if "$bin" complete --model "$fixture" --max-tokens=-3 x >/dev/null 2>"$work/err"; then fail "bad option: exit 0"
+elif grep -q "max-tokens must be" "$work/err"; then ok; else fail "bad option: $(cat "$work/err")"; fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
