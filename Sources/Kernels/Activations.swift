@@ -6,8 +6,13 @@
 
 @inline(__always)
 public func exp16(_ x: Vec16) -> Vec16 {
-    let clamped = x.clamped(lowerBound: Vec16(repeating: -87.3), upperBound: Vec16(repeating: 88.3))
-    let n = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Written with plain lane-wise arithmetic only: the generic SIMD `rounded`
+    // and Int32 conversions compile to scalar library calls.
+    let clamped = pointwiseMax(pointwiseMin(x, Vec16(repeating: 88.3)), Vec16(repeating: -87.3))
+    // Adding 1.5·2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
+    let magic = Vec16(repeating: 12582912)
+    let shifted = clamped * 1.44269504088896341 + magic
+    let n = shifted - magic
     var r = clamped - n * 0.693359375
     r = r - n * -2.12194440e-4
     var p = Vec16(repeating: 1.9875691500e-4)
@@ -17,8 +22,10 @@ public func exp16(_ x: Vec16) -> Vec16 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD16<Int32>(n) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: Vec16.self)
+    // 2^n as a float: (n + 127) in the exponent field.
+    let k = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+    let scale = (k &+ 127) &* 8_388_608
+    return p * unsafeBitCast(scale, to: Vec16.self)
 }
 
 /// `gelu_new` (the tanh approximation GPT-2 uses), in place over `n` elements.

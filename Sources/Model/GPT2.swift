@@ -90,7 +90,7 @@ public final class GPT2: Sendable {
     public func finalLogits(_ x: UnsafePointer<Float>, into logits: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
         layerNorm(x, ws.normed.pointer, config.embeddingSize,
                   gamma: weights.lnFGamma.pointer, beta: weights.lnFBeta.pointer, eps: config.layerNormEpsilon)
-        weights.head.multiply(ws.normed.pointer, logits, pool: pool)
+        weights.head.gemv(ws.normed.pointer, logits, bias: nil, pool: pool)
     }
 
     /// Marks the current token's keys and values as part of the context.

@@ -18,25 +18,35 @@ public struct BlockWeights: Sendable {
     public let keyValue: PackedMatrix, keyValueBias: FloatBuffer
 }
 
+extension GPT2Weights {
+    static func transpose(_ m: [Float], rows: Int, cols: Int) -> [Float] {
+        var t = [Float](repeating: 0, count: m.count)
+        for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = m[r * cols + c] } }
+        return t
+    }
+}
+
 /// All weights of a GPT-2 model, loaded from a Hugging Face `model.safetensors`.
 public struct GPT2Weights: Sendable {
     public let config: GPT2Config
     /// Token embeddings `wte[V, d]`, also the tied LM head.
     public let tokenEmbedding: RowMatrix
-    /// A separate `lm_head.weight[V, d]` when the checkpoint has an untied one.
-    public let untiedHead: RowMatrix?
+    /// Whether the checkpoint has its own `lm_head.weight` (different from `wte`).
+    public let hasUntiedHead: Bool
     /// Learned position embeddings `wpe[n_positions, d]`.
     public let positionEmbedding: FloatBuffer
     public let blocks: [BlockWeights]
     public let lnFGamma: FloatBuffer, lnFBeta: FloatBuffer
 
-    /// The LM head: `lm_head` if untied, else `wte`.
-    public var head: RowMatrix { untiedHead ?? tokenEmbedding }
+    /// The LM head (`lm_head` if untied, else `wte`) transposed to `[d, V]` and panel-packed,
+    /// so logits come from the same streaming matrix-vector kernel as the blocks
+    /// (about 2× faster per byte than row-by-row dot products).
+    public let head: PackedMatrix
 
     /// Bytes of weights read for one decoded token (every block, the head, one embedding row).
     public var bytesPerToken: Int {
         let d = config.embeddingSize
-        var total = head.byteCount + 2 * d * 4 /* wte row + wpe row */ + 2 * d * 4
+        var total = head.byteCount + 2 * d * 4 /* wte row + wpe row */ + 2 * d * 4 /* ln_f */
         for b in blocks {
             total += b.qkv.byteCount + b.attnProj.byteCount + b.fc.byteCount + b.mlpProj.byteCount
             total += (4 * d + 3 * d + d + config.innerSize + d) * 4
@@ -71,7 +81,8 @@ public struct GPT2Weights: Sendable {
             PackedMatrix(rowMajor: try read(tensor, [rows, cols]), inCount: rows, outCount: cols, precision: keep)
         }
 
-        tokenEmbedding = RowMatrix(try read("wte.weight", [V, d]), rows: V, cols: d, precision: keep)
+        let wte = try read("wte.weight", [V, d])
+        tokenEmbedding = RowMatrix(wte, rows: V, cols: d, precision: keep)
         positionEmbedding = FloatBuffer(try read("wpe.weight", [config.contextLength, d]))
         var blocks: [BlockWeights] = []
         for l in 0..<config.layerCount {
@@ -98,12 +109,14 @@ public struct GPT2Weights: Sendable {
         lnFGamma = try vector("ln_f.weight", d)
         lnFBeta = try vector("ln_f.bias", d)
         // `lm_head` is normally absent (tied to wte). When present it is used as stored.
+        var headValues = wte
         if file.entry("lm_head.weight") != nil {
             let values = try file.floats("lm_head.weight", shape: [V, d])
-            let wte = try read("wte.weight", [V, d])
-            untiedHead = values == wte ? nil : RowMatrix(values, rows: V, cols: d, precision: keep)
+            hasUntiedHead = values != wte
+            headValues = values
         } else {
-            untiedHead = nil
+            hasUntiedHead = false
         }
+        head = PackedMatrix(rowMajor: Self.transpose(headValues, rows: V, cols: d), inCount: d, outCount: V, precision: keep)
     }
 }
