@@ -57,7 +57,7 @@ public struct GPT2Weights: Sendable {
     /// Loads and validates weights for `config`.
     ///
     /// - Parameter precision: how matrices are kept in memory; `nil` keeps the
-    ///   checkpoint's own precision (F16 stays F16, F32 and BF16 become F32).
+    ///   F32 (every supported dtype converts to it exactly).
     public init(file: SafeTensorsFile, config: GPT2Config, precision: WeightPrecision? = nil) throws {
         self.config = config
         let name = URL(fileURLWithPath: file.path).lastPathComponent
@@ -65,10 +65,13 @@ public struct GPT2Weights: Sendable {
         let prefix = file.entry("transformer.wte.weight") != nil ? "transformer." : ""
         let d = config.embeddingSize, inner = config.innerSize, V = config.vocabularySize
         let wteName = prefix + "wte.weight"
-        guard let wteEntry = file.entry(wteName) else {
+        guard file.entry(wteName) != nil else {
             throw ModelError.tensor(file: name, name: wteName, "missing (the file has \(file.names.count) tensors; is this a GPT-2 checkpoint?)")
         }
-        let keep: WeightPrecision = precision ?? (wteEntry.dtype == .F16 ? .float16 : .float32)
+        // F32 in memory by default: F16 storage halves the bytes read, but widening
+        // F16 lanes is not vectorised by the Swift compiler, so it measured slower
+        // here (BENCHMARKS.md). F16 checkpoints convert exactly.
+        let keep: WeightPrecision = precision ?? .float32
 
         func read(_ tensor: String, _ shape: [Int]) throws -> [Float] {
             guard file.entry(prefix + tensor) != nil else {
