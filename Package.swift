@@ -26,10 +26,12 @@ let package = Package(
         .target(name: "Tokenizer"),
         // GPT-2 configuration, weights, KV cache, forward pass and sampling.
         .target(name: "Model", dependencies: ["Kernels", "SafeTensors"], swiftSettings: engineFlags),
+        // Dynamic inference: exit heads, Stop&Exit Controller, policies, state copying, speculative decoding.
+        .target(name: "EarlyExit", dependencies: ["Kernels", "Model", "SafeTensors"], swiftSettings: engineFlags),
         // Completion sessions: prompt → streamed tokens, with timings.
-        .target(name: "Completion", dependencies: ["Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
+        .target(name: "Completion", dependencies: ["EarlyExit", "Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
         // Benchmarks (and later evaluation) beside Completion.
-        .target(name: "Evaluation", dependencies: ["Completion", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
+        .target(name: "Evaluation", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
         // The thin command-line front end.
         .executableTarget(
             name: "exitlens",
@@ -42,6 +44,12 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: engineFlags),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
+        .testTarget(
+            name: "EarlyExitTests",
+            dependencies: ["EarlyExit", "Model", "SafeTensors", "Completion"],
+            resources: [.copy("Resources")],
+            swiftSettings: engineFlags
+        ),
         .testTarget(
             name: "ModelTests",
             dependencies: ["Model", "SafeTensors", "Tokenizer", "Completion"],

@@ -1,6 +1,17 @@
+import EarlyExit
 import Foundation
 import Model
 import Tokenizer
+
+/// Self-speculative decoding settings: how drafts are made and how many per verification.
+public struct SpeculativeOptions: Sendable {
+    public var draftPolicy: any ExitPolicy
+    public var draftLength: Int
+    public init(draftPolicy: any ExitPolicy, draftLength: Int = 4) {
+        self.draftPolicy = draftPolicy
+        self.draftLength = draftLength
+    }
+}
 
 /// One completion request.
 public struct CompletionRequest: Sendable {
@@ -11,23 +22,35 @@ public struct CompletionRequest: Sendable {
     public var sampling: SamplingParameters
     /// End the completion at `<|endoftext|>` (not emitted).
     public var stopAtEndOfText: Bool
+    /// How deep each token goes (`FullDepthPolicy` is plain decoding).
+    public var policy: any ExitPolicy
+    /// Lossless speculative decoding instead of `policy` (greedy only).
+    public var speculative: SpeculativeOptions?
+    /// Top-k tokens per visited layer in the trace (0: off).
+    public var traceTopK: Int
 
-    public init(prompt: String, maxTokens: Int = 32, sampling: SamplingParameters = .greedy, stopAtEndOfText: Bool = true) {
+    public init(prompt: String, maxTokens: Int = 32, sampling: SamplingParameters = .greedy, stopAtEndOfText: Bool = true,
+                policy: any ExitPolicy = FullDepthPolicy(), speculative: SpeculativeOptions? = nil, traceTopK: Int = 0) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopAtEndOfText = stopAtEndOfText
+        self.policy = policy
+        self.speculative = speculative
+        self.traceTopK = traceTopK
     }
 }
 
 /// A generated token as it streams out.
-public struct GeneratedToken: Sendable, Equatable, Codable {
+public struct GeneratedToken: Sendable, Codable {
     /// Token id.
     public var id: Int
     /// Text that became complete with this token (may be empty mid-character).
     public var text: String
     /// Wall time to produce this token, seconds (for the first token: prefill + first step).
     public var seconds: Double
+    /// Exit layer, signals, FLOPs.
+    public var trace: TokenTrace
 }
 
 /// Why generation ended.
@@ -35,6 +58,8 @@ public enum FinishReason: String, Sendable, Codable {
     case maxTokens = "max_tokens"
     case endOfText = "end_of_text"
     case contextFull = "context_full"
+    /// The Stop&Exit Controller stopped the completion.
+    case stopped
 }
 
 /// The outcome of one completion.
@@ -49,75 +74,122 @@ public struct CompletionResult: Sendable, Codable {
     public var prefillSeconds: Double
     public var totalSeconds: Double
     public var finishReason: FinishReason
+    /// The step that stopped the completion (its layer and p(stop)), if one did.
+    public var stop: TokenTrace?
+    /// The policy's label.
+    public var policy: String
+    /// FLOPs spent on the generated tokens, and what full depth would have spent.
+    public var flops: Double
+    public var fullFlops: Double
+    /// Speculative decoding: share of drafts accepted and mean accepted drafts per verification.
+    public var draftAcceptance: Double?
+    public var meanAcceptedLength: Double?
+
+    /// Mean exit layer over generated tokens (L for full depth).
+    public var meanExitLayer: Double {
+        tokens.isEmpty ? 0 : Double(tokens.map(\.trace.exitLayer).reduce(0, +)) / Double(tokens.count)
+    }
 }
 
-/// Runs completions on a `LanguageModel`: tokenize, prefill, decode token by token.
+/// Runs completions on a `LanguageModel`: tokenize, prefill, then decode token by token
+/// through the early-exit decoder (or speculatively).
 ///
-/// Each completer owns its KV cache and scratch memory, so it serves one
-/// request at a time; create one per concurrent user.
+/// Each completer owns its KV cache and scratch memory, so it serves one request at a
+/// time; create one per concurrent user.
 public final class Completer: @unchecked Sendable {
-    // @unchecked: the cache and workspace are used by one `complete` call at a time.
+    // @unchecked: the cache is used by one `complete` call at a time.
     public let model: LanguageModel
     private let cache: KVCache
-    private let workspace: Workspace
 
     public init(model: LanguageModel) {
         self.model = model
         cache = model.network.makeCache()
-        workspace = model.network.makeWorkspace()
     }
 
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
-        let network = model.network
+        let network = model.network, config = network.config, L = config.layerCount
+        try model.earlyExit.check(request.policy)
         let start = DispatchTime.now()
         var ids = model.tokenizer.encode(request.prompt)
-        if ids.isEmpty, let bos = network.config.bosTokenID ?? model.tokenizer.endOfTextID {
+        if ids.isEmpty, let bos = config.bosTokenID ?? model.tokenizer.endOfTextID {
             ids = [bos] // GPT-2 needs at least one token to condition on.
         }
         guard !ids.isEmpty else { throw ModelError.invalidInput("the prompt is empty and the model has no <|endoftext|> token") }
         // Keep the end of the prompt: that is what a completion continues.
-        let maxNew = max(0, min(request.maxTokens, network.config.contextLength - 1))
-        let room = network.config.contextLength - maxNew
-        let dropped = max(0, ids.count - room)
+        let maxNew = max(0, min(request.maxTokens, config.contextLength - 1))
+        let dropped = max(0, ids.count - (config.contextLength - maxNew))
         if dropped > 0 { ids.removeFirst(dropped) }
+        let stopToken = request.stopAtEndOfText ? (model.tokenizer.endOfTextID ?? config.eosTokenID) : nil
 
-        cache.truncate(to: 0)
-        var logits = try network.prefill(ids, cache: cache).logits
-        let prefillSeconds = seconds(since: start)
-
-        var sampler = Sampler(request.sampling)
         var decoder = StreamingDecoder(tokenizer: model.tokenizer)
-        var tokens: [GeneratedToken] = []
-        var context = ids
-        var text = ""
-        var reason = FinishReason.maxTokens
-        var stepStart = start
-        while tokens.count < maxNew {
-            let next = logits.withUnsafeBufferPointer { sampler.next($0, context: context) }
-            if request.stopAtEndOfText, next == model.tokenizer.endOfTextID || next == network.config.eosTokenID {
-                reason = .endOfText
-                break
-            }
-            let piece = decoder.push(next)
-            text += piece
-            context.append(next)
-            let token = GeneratedToken(id: next, text: piece, seconds: seconds(since: stepStart))
-            tokens.append(token)
+        var result = CompletionResult(text: "", tokens: [], promptTokenCount: ids.count, promptTokenIDs: ids,
+                                      truncatedPromptTokens: dropped, prefillSeconds: 0, totalSeconds: 0,
+                                      finishReason: .maxTokens, stop: nil, policy: request.policy.label, flops: 0, fullFlops: 0)
+        func emit(_ id: Int, _ trace: TokenTrace, seconds: Double) {
+            let piece = decoder.push(id)
+            result.text += piece
+            result.flops += trace.flops.total
+            result.fullFlops += trace.fullFlops
+            let token = GeneratedToken(id: id, text: piece, seconds: seconds, trace: trace)
+            result.tokens.append(token)
             onToken(token)
-            stepStart = DispatchTime.now()
-            if tokens.count == maxNew { break }
-            if cache.length >= cache.capacity { reason = .contextFull; break }
-            logits = Array(try network.decode(next, cache: cache, workspace: workspace))
+        }
+
+        if let speculative = request.speculative {
+            guard request.sampling.isGreedy else {
+                throw ModelError.invalidInput("speculative decoding is lossless against greedy decoding only; use temperature 0")
+            }
+            try model.earlyExit.check(speculative.draftPolicy)
+            let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
+            result.policy = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
+            let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache) { id, trace in
+                emit(id, trace, seconds: trace.seconds)
+            }
+            result.finishReason = out.count < maxNew ? (cache.length >= cache.capacity ? .contextFull : .endOfText) : .maxTokens
+            result.draftAcceptance = spec.acceptanceRate
+            result.meanAcceptedLength = spec.meanAcceptedLength
+        } else {
+            cache.truncate(to: 0)
+            let logits = try network.prefill(ids, cache: cache).logits
+            result.prefillSeconds = seconds(since: start)
+            var sampler = Sampler(request.sampling)
+            var context = ids
+            let early = EarlyExitDecoder(model: model.earlyExit, policy: request.policy, traceTopK: request.traceTopK)
+            // The first token comes from the prompt's full-depth pass: no decision, no stop.
+            var next = logits.withUnsafeBufferPointer { sampler.next($0, context: context) }
+            var trace = TokenTrace(token: next, exitLayer: L)
+            trace.flops = CostModel.fullToken(config: config, position: ids.count - 1)
+            trace.fullFlops = trace.flops.total
+            var stepSeconds = seconds(since: start)
+            while true {
+                if next == stopToken { result.finishReason = .endOfText; break }
+                trace.token = next
+                emit(next, trace, seconds: stepSeconds)
+                context.append(next)
+                if result.tokens.count >= maxNew { break }
+                if cache.length >= cache.capacity { result.finishReason = .contextFull; break }
+                switch try early.step(next, cache: cache) {
+                case .logits(let l, let t):
+                    trace = t
+                    stepSeconds = t.seconds
+                    next = sampler.next(l, context: context)
+                case .stopped(let t):
+                    result.stop = t
+                    result.flops += t.flops.total
+                    result.finishReason = .stopped
+                }
+                if result.finishReason == .stopped { break }
+            }
         }
         let tail = decoder.finish()
-        text += tail
-        if !tail.isEmpty, var last = tokens.popLast() {
+        result.text += tail
+        if !tail.isEmpty, var last = result.tokens.popLast() {
             last.text += tail
-            tokens.append(last)
+            result.tokens.append(last)
         }
-        return CompletionResult(text: text, tokens: tokens, promptTokenCount: ids.count, promptTokenIDs: ids, truncatedPromptTokens: dropped,
-                                prefillSeconds: prefillSeconds, totalSeconds: seconds(since: start), finishReason: reason)
+        result.totalSeconds = seconds(since: start)
+        return result
     }
 }
 

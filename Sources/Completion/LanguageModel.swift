@@ -1,22 +1,26 @@
+import EarlyExit
 import Foundation
 import Kernels
 import Model
 import Tokenizer
 
-/// A model directory loaded for completion: the network and its tokenizer.
+/// A model directory loaded for completion: the network, its tokenizer, and the exit heads
+/// and Stop&Exit Controller when the directory has them.
 ///
 /// The directory uses Hugging Face's layout: `config.json`, `model.safetensors`,
-/// `tokenizer.json` (or `vocab.json` + `merges.txt`).
+/// `tokenizer.json` (or `vocab.json` + `merges.txt`), plus optional `exits.safetensors`
+/// and `controller.safetensors`.
 public struct LanguageModel: Sendable {
     public let directory: URL
-    public let network: GPT2
+    public let earlyExit: EarlyExitModel
     public let tokenizer: BPETokenizer
 
+    public var network: GPT2 { earlyExit.network }
     /// Short display name (the directory's name).
     public var name: String { directory.lastPathComponent }
 
-    public init(network: GPT2, tokenizer: BPETokenizer, directory: URL) {
-        self.network = network
+    public init(earlyExit: EarlyExitModel, tokenizer: BPETokenizer, directory: URL) {
+        self.earlyExit = earlyExit
         self.tokenizer = tokenizer
         self.directory = directory
     }
@@ -29,13 +33,12 @@ public struct LanguageModel: Sendable {
         }
         let network = try GPT2.load(directory: directory, threads: threads, precision: precision)
         let tokenizer = try BPETokenizer.load(directory: directory)
-        // A tokenizer that can emit ids the embedding does not have would crash nothing
-        // (ids are checked) but produce errors mid-completion; refuse it up front.
+        // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up front.
         guard tokenizer.vocabularySize <= network.config.vocabularySize else {
             throw ModelError.file(directory.lastPathComponent,
                                   "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocab_size is \(network.config.vocabularySize)")
         }
-        return LanguageModel(network: network, tokenizer: tokenizer, directory: directory)
+        return LanguageModel(earlyExit: try EarlyExitModel(network: network, directory: directory), tokenizer: tokenizer, directory: directory)
     }
 }
 

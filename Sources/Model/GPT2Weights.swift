@@ -19,7 +19,8 @@ public struct BlockWeights: Sendable {
 }
 
 extension GPT2Weights {
-    static func transpose(_ m: [Float], rows: Int, cols: Int) -> [Float] {
+    /// `m[rows, cols]` transposed to `[cols, rows]` (row-major both).
+    public static func transposed(_ m: [Float], rows: Int, cols: Int) -> [Float] {
         var t = [Float](repeating: 0, count: m.count)
         for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = m[r * cols + c] } }
         return t
@@ -120,6 +121,6 @@ public struct GPT2Weights: Sendable {
         } else {
             hasUntiedHead = false
         }
-        head = PackedMatrix(rowMajor: Self.transpose(headValues, rows: V, cols: d), inCount: d, outCount: V, precision: keep)
+        head = PackedMatrix(rowMajor: Self.transposed(headValues, rows: V, cols: d), inCount: d, outCount: V, precision: keep)
     }
 }

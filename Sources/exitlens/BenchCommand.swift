@@ -24,10 +24,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Repetitions (interleaved across thread counts).")
     var repeats: Int = 5
 
+
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("policy"), help: ArgumentHelp(
+        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (repeatable).",
+        valueName: "spec"))
+    var policies: [String] = []
+
+    @Option(help: "Prompt source for --policy: a file or directory of source files.")
+    var prompts: String = "samples"
+
+    @Option(name: .customLong("max-tokens"), help: "Tokens per completion for --policy.")
+    var maxTokens: Int = 16
+
     func run() throws {
+        if !policies.isEmpty { return try runPolicies() }
         var options = DecodeBenchmark.Options()
         options.contexts = try parseList(contexts, "--contexts")
         options.threads = try parseList(threadCounts, "--thread-counts")
@@ -44,6 +57,25 @@ struct Bench: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(BenchReportFormatter.text(report))
+        }
+    }
+
+    private func runPolicies() throws {
+        let specs = try policies.map { try PolicySpec($0) }
+        let model = try modelOptions.load()
+        let files = SourceFiles.list(prompts)
+        guard !files.isEmpty else { throw CommandError("\(prompts): no readable source files") }
+        let report = try PolicyBenchmark(maxTokens: maxTokens, repeats: repeats).run(
+            model: model, specs: specs, prompts: PolicyBenchmark.prompts(files: files)) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\r".utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(PolicyBenchmark.text(report))
         }
     }
 

@@ -10,6 +10,7 @@ struct Complete: ParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Argument(help: "The prompt. Omit it to read --file or standard input.")
     var prompt: String?
@@ -35,8 +36,14 @@ struct Complete: ParsableCommand {
     @Option(help: "Random seed for sampling.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print JSON: text, tokens, ids and per-token timings.")
+    @Flag(help: "Print JSON: text, tokens, ids, per-token timings and traces.")
     var json = false
+
+    @Flag(help: "After the completion, print a per-token table: exit layer, signal, FLOPs.")
+    var trace = false
+
+    @Option(name: .customLong("trace-top-k"), help: "Record the top-k tokens of every visited layer's head in the trace.")
+    var traceTopK: Int = 0
 
     func validate() throws {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
@@ -51,10 +58,14 @@ struct Complete: ParsableCommand {
         let text = try readPrompt()
         let model = try modelOptions.load()
         let completer = Completer(model: model)
+        let L = model.network.config.layerCount
         let request = CompletionRequest(
             prompt: text, maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
-                                         repetitionPenalty: repetitionPenalty, seed: seed))
+                                         repetitionPenalty: repetitionPenalty, seed: seed),
+            policy: try policyOptions.exitPolicy(layerCount: L),
+            speculative: try policyOptions.speculative(layerCount: L),
+            traceTopK: max(0, traceTopK))
         if json {
             let result = try completer.complete(request)
             let encoder = JSONEncoder()
@@ -69,6 +80,7 @@ struct Complete: ParsableCommand {
             }
             // Bytes of an unfinished character are flushed only at the end.
             print(String(decoding: Array(result.text.utf8.dropFirst(printed)), as: UTF8.self))
+            if trace { print(TraceTable.render(result, tokenizer: model.tokenizer, layerCount: L)) }
         }
     }
 
