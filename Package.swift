@@ -4,8 +4,11 @@ import PackageDescription
 // The engine's inner loops rely on SIMD fused multiply-add. Swift targets
 // baseline x86-64 by default, where `addingProduct` becomes a library call
 // (~30x slower), so numeric targets are compiled for Haswell (AVX2 + FMA).
+// They are also optimised in debug builds: the parity and speculative tests run
+// thousands of forward passes, ~50x slower unoptimised.
 let engineFlags: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(

@@ -1,0 +1,75 @@
+import Completion
+import EarlyExit
+import Foundation
+import Model
+import Testing
+
+/// The early-exit paths as `exitlens complete` drives them.
+@Suite struct CompletionPolicyTests {
+    static func load(_ name: String) throws -> LanguageModel {
+        try LanguageModel.load(directory: Fixtures.resources.appendingPathComponent(name))
+    }
+
+    @Test(arguments: Fixtures.names)
+    func stopNeverFiresOnTheFirstToken(name: String) throws {
+        let completer = Completer(model: try Self.load(name))
+        var stops = 0
+        for prompt in try Fixtures.expected(name).0.prompts {
+            // τ_stop = 0: stop whenever the controller's argmax says so.
+            let r = try completer.complete(CompletionRequest(prompt: prompt.text, maxTokens: 8, stopAtEndOfText: false,
+                                                             policy: SECPolicy(tauExit: 2, tauStop: 0)))
+            #expect(!r.tokens.isEmpty, "the first token must come from the full-depth prompt pass")
+            if r.finishReason == .stopped {
+                stops += 1
+                let stop = try #require(r.stop)
+                #expect(stop.stopped && stop.token == nil && stop.stopProbability != nil)
+            }
+        }
+        #expect(stops > 0, "τ_stop = 0 should stop some completion on this fixture")
+    }
+
+    @Test func speculativeCompletionEqualsFull() throws {
+        let completer = Completer(model: try Self.load("ee-shared"))
+        for prompt in try Fixtures.expected("ee-shared").0.prompts {
+            let full = try completer.complete(CompletionRequest(prompt: prompt.text, maxTokens: 20, stopAtEndOfText: false))
+            let spec = try completer.complete(CompletionRequest(
+                prompt: prompt.text, maxTokens: 20, stopAtEndOfText: false,
+                speculative: SpeculativeOptions(draftPolicy: FixedLayerPolicy(layer: 2), draftLength: 3)))
+            #expect(spec.text == full.text && spec.tokens.map(\.id) == full.tokens.map(\.id))
+            #expect(spec.draftAcceptance != nil)
+        }
+    }
+
+    @Test func impossiblePoliciesAreRefused() throws {
+        let completer = Completer(model: try Self.load("ee-shared"))
+        #expect(throws: ModelError.self) {
+            try completer.complete(CompletionRequest(prompt: "x", policy: FixedLayerPolicy(layer: 0)))
+        }
+    }
+}
+
+/// Speculative decoding on the shipped default model, when the repository has one.
+@Suite struct DefaultModelSpeculativeTests {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("models/default")
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: directory.appendingPathComponent("exits.safetensors").path)))
+    func speculativeEqualsFullGreedyOnTheDefaultModel() throws {
+        let model = try LanguageModel.load(directory: Self.directory, threads: 2)
+        let network = model.network, L = network.config.layerCount
+        var rng = SplitMix64(seed: 11)
+        var firstRejected = 0, allAccepted = 0
+        for index in 0..<200 {
+            let n = 4 + Int(rng.next() % 60)
+            let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.config.vocabularySize)) }
+            let reference = try Fixtures.fullGreedy(network, prompt: prompt, count: 8)
+            let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4)
+            let ids = try spec.generate(prompt: prompt, maxTokens: 8, stopToken: nil, cache: network.makeCache()) { _, _ in }
+            #expect(ids == reference, "prompt \(index)")
+            firstRejected += spec.acceptedLengths.filter { $0 == 0 }.count
+            allAccepted += spec.acceptedLengths.filter { $0 == 4 }.count
+        }
+        #expect(firstRejected > 0 && allAccepted > 0)
+    }
+}
