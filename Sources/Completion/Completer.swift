@@ -1,6 +1,7 @@
 import EarlyExit
 import Foundation
 import Model
+import Synchronization
 import Tokenizer
 
 /// Self-speculative decoding settings: how drafts are made and how many per verification.
@@ -28,6 +29,8 @@ public struct CompletionRequest: Sendable {
     public var speculative: SpeculativeOptions?
     /// Top-k tokens per visited layer in the trace (0: off).
     public var traceTopK: Int
+    /// Set from another thread to abandon the request; checked between blocks.
+    public var cancellation: CancellationFlag?
 
     public init(prompt: String, maxTokens: Int = 32, sampling: SamplingParameters = .greedy, stopAtEndOfText: Bool = true,
                 policy: any ExitPolicy = FullDepthPolicy(), speculative: SpeculativeOptions? = nil, traceTopK: Int = 0) {
@@ -39,6 +42,19 @@ public struct CompletionRequest: Sendable {
         self.speculative = speculative
         self.traceTopK = traceTopK
     }
+}
+
+/// A thread-safe "stop now" flag for an in-flight completion (a keystroke in the editor).
+public final class CancellationFlag: Sendable {
+    private let flag = Mutex(false)
+    public init() {}
+    public func cancel() { flag.withLock { $0 = true } }
+    public var isCancelled: Bool { flag.withLock { $0 } }
+}
+
+/// Thrown when a request's `CancellationFlag` was set.
+public struct CompletionCancelled: Error, CustomStringConvertible {
+    public var description: String { "completion cancelled" }
 }
 
 /// A generated token as it streams out.
@@ -71,6 +87,8 @@ public struct CompletionResult: Sendable, Codable {
     public var promptTokenIDs: [Int]
     /// Prompt tokens dropped from the front because prompt + completion exceed the context.
     public var truncatedPromptTokens: Int
+    /// Prompt tokens whose keys and values were reused from the previous request (prefix cache).
+    public var reusedPromptTokens: Int = 0
     public var prefillSeconds: Double
     public var totalSeconds: Double
     public var finishReason: FinishReason
@@ -100,6 +118,8 @@ public final class Completer: @unchecked Sendable {
     // @unchecked: the cache is used by one `complete` call at a time.
     public let model: LanguageModel
     private let cache: KVCache
+    /// Token ids whose full-depth keys and values are in `cache` (the last prompt).
+    private var cachedPrompt: [Int] = []
 
     public init(model: LanguageModel) {
         self.model = model
@@ -141,6 +161,7 @@ public final class Completer: @unchecked Sendable {
                 throw ModelError.invalidInput("speculative decoding is lossless against greedy decoding only; use temperature 0")
             }
             try model.earlyExit.check(speculative.draftPolicy)
+            cachedPrompt = [] // the speculative decoder manages the cache itself
             let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
             result.policy = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
             let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache) { id, trace in
@@ -150,8 +171,17 @@ public final class Completer: @unchecked Sendable {
             result.draftAcceptance = spec.acceptanceRate
             result.meanAcceptedLength = spec.meanAcceptedLength
         } else {
-            cache.truncate(to: 0)
-            let logits = try network.prefill(ids, cache: cache).logits
+            // Prefix cache: reuse the keys and values of the longest common prefix with the last
+            // prompt (always re-running at least the last token, whose logits we need). Generated
+            // tokens are never reused: early exit gave them copied, not computed, K/V.
+            var common = 0
+            while common < min(ids.count - 1, cachedPrompt.count) && ids[common] == cachedPrompt[common] { common += 1 }
+            cache.truncate(to: common)
+            cachedPrompt = []
+            let logits = try network.prefill(Array(ids[common...]), cache: cache).logits
+            cachedPrompt = ids
+            result.reusedPromptTokens = common
+            defer { cache.truncate(to: ids.count) }
             result.prefillSeconds = seconds(since: start)
             var sampler = Sampler(request.sampling)
             var context = ids
@@ -169,7 +199,14 @@ public final class Completer: @unchecked Sendable {
                 context.append(next)
                 if result.tokens.count >= maxNew { break }
                 if cache.length >= cache.capacity { result.finishReason = .contextFull; break }
-                switch try early.step(next, cache: cache) {
+                if request.cancellation?.isCancelled == true { throw CompletionCancelled() }
+                let outcome: StepOutcome
+                do {
+                    outcome = try early.step(next, cache: cache, cancellation: request.cancellation.map { flag in { flag.isCancelled } })
+                } catch is StepCancelled {
+                    throw CompletionCancelled()
+                }
+                switch outcome {
                 case .logits(let l, let t):
                     trace = t
                     stepSeconds = t.seconds

@@ -37,7 +37,8 @@ public final class EarlyExitDecoder: @unchecked Sendable {
 
     /// Feeds `token` at position `cache.length` and decides layer by layer.
     /// `target` is the reference next token, for the oracle policy.
-    public func step(_ token: Int, cache: KVCache, target: Int? = nil) throws -> StepOutcome {
+    /// `isCancelled` is polled between blocks, so a keystroke abandons the step within one layer's time.
+    public func step(_ token: Int, cache: KVCache, target: Int? = nil, cancellation isCancelled: (() -> Bool)? = nil) throws -> StepOutcome {
         let start = DispatchTime.now()
         let network = model.network, config = network.config
         let L = config.layerCount, position = cache.length
@@ -51,6 +52,7 @@ public final class EarlyExitDecoder: @unchecked Sendable {
         trace.fullFlops = CostModel.fullToken(config: config, position: position).total
 
         for layer in 0..<L {
+            if let isCancelled, isCancelled() { throw StepCancelled() }
             if policy.needsPreviousHidden {
                 probe.previous.pointer.update(from: workspace.residual.pointer, count: config.embeddingSize)
             }
@@ -142,6 +144,11 @@ public final class EarlyExitDecoder: @unchecked Sendable {
         }
         return best.map { TokenProbability(id: $0.0, probability: Foundation.exp($0.1 - m) / sum) }
     }
+}
+
+/// A step abandoned because its caller cancelled it; the cache is left uncommitted at that position.
+public struct StepCancelled: Error, CustomStringConvertible {
+    public var description: String { "step cancelled" }
 }
 
 @inline(__always)

@@ -73,3 +73,36 @@ import Testing
         #expect(firstRejected > 0 && allAccepted > 0)
     }
 }
+
+/// The prefix KV cache: reuse must never change a completion.
+@Suite struct PrefixCacheTests {
+    @Test func reusedPrefixGivesTheSameCompletionAsAFreshCache() throws {
+        let model = try CompletionPolicyTests.load("ee-shared")
+        let warm = Completer(model: model)
+        let base = "def get_value(self, key):\n    return self"
+        let edits = [base, base, base + ".value", "def get_total(self, key):\n    return self", base + " or None"]
+        for (i, prompt) in edits.enumerated() {
+            for policy in [FullDepthPolicy() as any ExitPolicy, FixedLayerPolicy(layer: 3)] {
+                let request = CompletionRequest(prompt: prompt, maxTokens: 8, stopAtEndOfText: false, policy: policy)
+                let reused = try warm.complete(request)
+                let fresh = try Completer(model: model).complete(request)
+                #expect(reused.tokens.map(\.id) == fresh.tokens.map(\.id), "edit \(i) \(policy.label)")
+                if i == 1 { #expect(reused.reusedPromptTokens == reused.promptTokenCount - 1) }
+            }
+        }
+        // An edit early in the prompt keeps only the tokens before it.
+        let r = try warm.complete(CompletionRequest(prompt: "class X:\n" + base, maxTokens: 2))
+        #expect(r.reusedPromptTokens == 0)
+    }
+
+    @Test func cancellationStopsAnInFlightCompletion() throws {
+        let completer = Completer(model: try CompletionPolicyTests.load("ee-shared"))
+        let flag = CancellationFlag()
+        flag.cancel()
+        var request = CompletionRequest(prompt: "for index in", maxTokens: 20, stopAtEndOfText: false)
+        request.cancellation = flag
+        #expect(throws: CompletionCancelled.self) { try completer.complete(request) }
+        // The completer stays usable afterwards.
+        #expect(try completer.complete(CompletionRequest(prompt: "for index in", maxTokens: 3, stopAtEndOfText: false)).tokens.count == 3)
+    }
+}
