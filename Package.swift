@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "EarlyExit", dependencies: ["Kernels", "Model", "SafeTensors"], swiftSettings: engineFlags),
         // Completion sessions: prompt → streamed tokens, with timings.
         .target(name: "Completion", dependencies: ["EarlyExit", "Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
-        // Benchmarks (and later evaluation) beside Completion.
+        // Study, evaluation and benchmarks, beside Completion.
         .target(name: "Evaluation", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
         // The thin command-line front end.
         .executableTarget(
@@ -50,6 +50,12 @@ let package = Package(
         .testTarget(
             name: "EarlyExitTests",
             dependencies: ["EarlyExit", "Model", "SafeTensors", "Completion"],
+            resources: [.copy("Resources")],
+            swiftSettings: engineFlags
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Completion", "EarlyExit", "Model"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
         ),

@@ -102,6 +102,7 @@ def build(name, kind, seed):
         captured.append((output[0] if isinstance(output, tuple) else output).detach())
     hooks = [b.register_forward_hook(keep) for b in lm.transformer.h]
     tensors, meta = {}, {"prompts": [], "pairs": PAIRS, "layers": L}
+    study_first, study_correct = [0] * (L + 1), [0] * L
     for i, text in enumerate(PROMPTS):
         ids = tok.encode(text).ids
         captured.clear()
@@ -115,8 +116,19 @@ def build(name, kind, seed):
                                        for l in range(1, L)] for te, ts in PAIRS], dtype=torch.float32)
             tensors[f"prompt{i}.decisions"] = decisions.contiguous()
         meta["prompts"].append({"text": text, "ids": ids})
+        # The study, teacher-forced: first layer (1-based) whose head predicts the next token, 0 = never.
+        for t in range(len(ids) - 1):
+            first = 0
+            for l in range(1, L + 1):
+                logits = head_logits(l, hs[l - 1][t]) if l < L else lm.lm_head(lm.transformer.ln_f(hs[L - 1][t]))
+                correct = int(torch.argmax(logits)) == ids[t + 1]
+                study_correct[l - 1] += int(correct)
+                if correct and first == 0:
+                    first = l
+            study_first[first] += 1
     for h in hooks:
         h.remove()
+    meta["study"] = {"firstCorrect": study_first, "correct": study_correct}
     save_file(tensors, os.path.join(ROOT, f"expected-{name}.safetensors"))
     with open(os.path.join(ROOT, f"expected-{name}.json"), "w") as f:
         json.dump(meta, f, indent=1)

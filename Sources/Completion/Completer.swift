@@ -31,6 +31,8 @@ public struct CompletionRequest: Sendable {
     public var traceTopK: Int
     /// Set from another thread to abandon the request; checked between blocks.
     public var cancellation: CancellationFlag?
+    /// Token ids to use instead of tokenizing `prompt` (evaluation works on ids).
+    public var promptIDs: [Int]?
 
     public init(prompt: String, maxTokens: Int = 32, sampling: SamplingParameters = .greedy, stopAtEndOfText: Bool = true,
                 policy: any ExitPolicy = FullDepthPolicy(), speculative: SpeculativeOptions? = nil, traceTopK: Int = 0) {
@@ -131,7 +133,7 @@ public final class Completer: @unchecked Sendable {
         let network = model.network, config = network.config, L = config.layerCount
         try model.earlyExit.check(request.policy)
         let start = DispatchTime.now()
-        var ids = model.tokenizer.encode(request.prompt)
+        var ids = request.promptIDs ?? model.tokenizer.encode(request.prompt)
         if ids.isEmpty, let bos = config.bosTokenID ?? model.tokenizer.endOfTextID {
             ids = [bos] // GPT-2 needs at least one token to condition on.
         }

@@ -1,0 +1,110 @@
+import Completion
+import EarlyExit
+import Evaluation
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML // XMLParser lives here on Linux
+#endif
+import Model
+import Testing
+
+private var resources: URL {
+    guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil) else { fatalError("test resources are missing") }
+    return url
+}
+
+/// The repository root, for the early-exit fixture model (shared with EarlyExitTests).
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite struct MetricTests {
+    @Test func handComputedCases() {
+        #expect(Metrics.lcsLength([1, 2, 3, 4], [2, 4]) == 2)
+        // LCS 2, P = 2/4, R = 2/2 → F = 2·0.5·1 / 1.5 = 2/3.
+        #expect(abs(Metrics.rougeL(candidate: [1, 2, 3, 4], reference: [2, 4]) - 2.0 / 3.0) < 1e-12)
+        #expect(Metrics.rougeL(candidate: [Int](), reference: [1]) == 0)
+        #expect(Metrics.rougeL(candidate: [5, 6], reference: [5, 6]) == 1)
+        #expect(Metrics.editDistance("kitten", "sitting") == 3)
+        #expect(abs(Metrics.editSimilarity("kitten", "sitting") - (1 - 3.0 / 7.0)) < 1e-12)
+        #expect(Metrics.editSimilarity("", "") == 1)
+        #expect(Metrics.accepted(completion: "return self", reference: "return self.value"))
+        #expect(!Metrics.accepted(completion: "", reference: "x"))
+        #expect(!Metrics.accepted(completion: "return x", reference: "return self"))
+    }
+
+    struct Fixture: Decodable {
+        struct Rouge: Decodable { let candidate: [Int]; let reference: [Int]; let rougeL: Double }
+        struct Edit: Decodable { let a: String; let b: String; let distance: Int }
+        let rouge: [Rouge]
+        let edit: [Edit]
+    }
+
+    @Test func matchRougeScoreAndLevenshteinReferences() throws {
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: resources.appendingPathComponent("metrics.json")))
+        #expect(f.rouge.count >= 300)
+        for c in f.rouge {
+            #expect(abs(Metrics.rougeL(candidate: c.candidate, reference: c.reference) - c.rougeL) < 1e-9, "\(c.candidate) vs \(c.reference)")
+        }
+        for c in f.edit { #expect(Metrics.editDistance(c.a, c.b) == c.distance, "\(c.a.debugDescription) vs \(c.b.debugDescription)") }
+    }
+}
+
+@Suite struct ProtocolTests {
+    @Test func splitPointsAreReproducibleAndInRange() throws {
+        let model = try LanguageModel.load(directory: root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared"))
+        let files = SourceFiles.list(root.appendingPathComponent("samples").path)
+        var p = ExampleProtocol()
+        p.seed = 9
+        let a = p.examples(files: files, tokenizer: model.tokenizer, count: 40)
+        let b = p.examples(files: files, tokenizer: model.tokenizer, count: 40)
+        #expect(a == b && a.count == 40)
+        p.seed = 10
+        #expect(p.examples(files: files, tokenizer: model.tokenizer, count: 40) != a)
+        for e in a {
+            #expect(e.prompt.count <= 256 && !e.target.isEmpty && e.target.count <= 10)
+            #expect(e.split >= 1)
+        }
+        var sampler = ExampleSampler(seed: 3)
+        let draws = (0..<1000).map { _ in sampler.randint(4, 7) }
+        #expect(Set(draws) == [4, 5, 6, 7])
+    }
+}
+
+@Suite struct StudyTests {
+    struct Expected: Decodable {
+        struct Prompt: Decodable { let ids: [Int] }
+        struct StudyCounts: Decodable { let firstCorrect: [Int]; let correct: [Int] }
+        let prompts: [Prompt]
+        let study: StudyCounts
+    }
+
+    @Test func firstCorrectDistributionEqualsPyTorch() throws {
+        let dir = root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared")
+        let model = try EarlyExitModel(network: GPT2.load(directory: dir), directory: dir)
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: resources.appendingPathComponent("study-ee-shared.json")))
+        let result = try Study(model: model).run(sequences: expected.prompts.map(\.ids))
+        #expect(result.firstCorrect == expected.study.firstCorrect)
+        let tokens = expected.study.firstCorrect.reduce(0, +)
+        #expect(result.tokens == tokens)
+        for l in 0..<result.layers {
+            #expect(abs(result.accuracy[l] - Double(expected.study.correct[l]) / Double(tokens)) < 1e-12, "layer \(l + 1)")
+        }
+    }
+
+    @Test func svgChartsAreWellFormedXML() throws {
+        let dir = root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared")
+        let model = try LanguageModel.load(directory: dir)
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: resources.appendingPathComponent("study-ee-shared.json")))
+        let study = try Study(model: model.earlyExit).run(sequences: expected.prompts.map(\.ids))
+        var p = ExampleProtocol()
+        p.seed = 1
+        let examples = p.examples(files: SourceFiles.list(root.appendingPathComponent("samples").path), tokenizer: model.tokenizer, count: 4)
+        let report = try Evaluator(model: model).run(examples: examples, settings: [try PolicySpec("fixed:2"), try PolicySpec("sec:0.5:0.5")],
+                                                     seed: 1, lineMode: false)
+        #expect(report.rows.count == 3 && report.rows.allSatisfy { $0.examples == 4 })
+        for svg in [Charts.studySVG(study, title: "a <b> & c"), Charts.paretoSVG(report, title: "t & \"u\"")] {
+            let parser = XMLParser(data: Data(svg.utf8))
+            #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        }
+        #expect(!Charts.paretoFront(report.rows).isEmpty)
+    }
+}
