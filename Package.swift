@@ -21,8 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // Half-precision panel products in C: Swift does not vectorise Float16 widening (F16C).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
         // Low-level numeric kernels: matrix-vector, matrix-matrix, norms, a tiny thread pool.
-        .target(name: "Kernels", swiftSettings: engineFlags),
+        .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: engineFlags),
         // Validating reader (and writer) for the safetensors format.
         .target(name: "SafeTensors"),
         // GPT-2 byte-level BPE.

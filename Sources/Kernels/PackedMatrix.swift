@@ -1,3 +1,5 @@
+import CKernels
+
 /// A weight matrix `W[in, out]` (Hugging Face `Conv1D` layout: `y = x·W + b`)
 /// repacked into column panels of 16 for streaming.
 ///
@@ -73,7 +75,11 @@ public final class PackedMatrix: Sendable {
         pool.parallelFor(panels, granularity: 4) { range in
             switch storage {
             case .f32(let w): gemvPanels(w.pointer, x, y, bias, range)
-            case .f16(let w): gemvPanels(w.pointer, x, y, bias, range)
+            case .f16(let w):
+                // Summation order matches the Swift kernel's per output (sequential over inputs).
+                w.pointer.withMemoryRebound(to: UInt16.self, capacity: w.count) {
+                    exitlens_gemv_f16($0, x, y, bias, inCount, outCount, range.lowerBound, range.upperBound)
+                }
             }
         }
     }
@@ -84,7 +90,10 @@ public final class PackedMatrix: Sendable {
         pool.parallelFor(panels) { range in
             switch storage {
             case .f32(let w): gemmPanels(w.pointer, x, rows, y, bias, range)
-            case .f16(let w): gemmPanels(w.pointer, x, rows, y, bias, range)
+            case .f16(let w):
+                w.pointer.withMemoryRebound(to: UInt16.self, capacity: w.count) {
+                    exitlens_gemm_f16($0, x, rows, y, bias, inCount, outCount, range.lowerBound, range.upperBound)
+                }
             }
         }
     }

@@ -231,3 +231,18 @@ import Testing
         }
     }
 }
+
+/// With half-precision weights in memory the matrix-vector (decode) and matrix-matrix
+/// (verification) kernels are separate C code; speculative decoding stays lossless only if
+/// they sum in the same order.
+@Suite struct HalfPrecisionSpeculativeTests {
+    @Test func speculativeEqualsFullGreedyWithF16Weights() throws {
+        let dir = Fixtures.resources.appendingPathComponent("ee-separate")
+        let model = try EarlyExitModel(network: GPT2.load(directory: dir, precision: .float16), directory: dir)
+        for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.config.vocabularySize).prefix(40).enumerated() {
+            let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 10)
+            let spec = SpeculativeDecoder(model: model, draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3)
+            #expect(try spec.generate(prompt: prompt, maxTokens: 10, stopToken: nil, cache: model.network.makeCache()) { _, _ in } == reference)
+        }
+    }
+}
