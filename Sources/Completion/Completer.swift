@@ -166,7 +166,10 @@ public final class Completer: @unchecked Sendable {
             cachedPrompt = [] // the speculative decoder manages the cache itself
             let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
             result.policy = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
+            var first = true
             let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache) { id, trace in
+                // The first token's time is the prompt's full-depth prefill.
+                if first { result.prefillSeconds = trace.seconds; first = false }
                 emit(id, trace, seconds: trace.seconds)
             }
             result.finishReason = out.count < maxNew ? (cache.length >= cache.capacity ? .contextFull : .endOfText) : .maxTokens

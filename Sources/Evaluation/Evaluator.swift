@@ -24,8 +24,9 @@ public struct Evaluator: Sendable {
         public var layersSkipped: Double
         public var flopsPerToken: Double
         public var flopsRatio: Double
+        /// Median decode wall time per completion (prefill excluded: identical for every setting).
         public var msPerCompletion: Double
-        /// Median over examples of full's time ÷ this setting's time.
+        /// Median over examples of full's decode time ÷ this setting's.
         public var speedup: Double
         /// Share of completions identical to full's.
         public var identicalToFull: Double
@@ -77,7 +78,9 @@ public struct Evaluator: Sendable {
                 request.promptIDs = example.prompt
                 let r = try completer.complete(request)
                 let ids = r.tokens.map(\.id)
-                let seconds = r.totalSeconds
+                // Decode time only: the prompt's prefill is the same for every setting (and the
+                // prefix cache would otherwise hand it to whichever setting runs second).
+                let seconds = r.totalSeconds - r.prefillSeconds
                 if s == 0 {
                     fullIDs = ids; fullSeconds = seconds
                     let ok = Metrics.accepted(completion: r.text, reference: reference)
