@@ -58,7 +58,7 @@ public struct GPT2Weights: Sendable {
     /// Loads and validates weights for `config`.
     ///
     /// - Parameter precision: how matrices are kept in memory; `nil` keeps the
-    ///   F32 (every supported dtype converts to it exactly).
+    ///   checkpoint's own precision (F16 stays F16; F32 and BF16 become F32).
     public init(file: SafeTensorsFile, config: GPT2Config, precision: WeightPrecision? = nil) throws {
         self.config = config
         let name = URL(fileURLWithPath: file.path).lastPathComponent
@@ -69,10 +69,9 @@ public struct GPT2Weights: Sendable {
         guard file.entry(wteName) != nil else {
             throw ModelError.tensor(file: name, name: wteName, "missing (the file has \(file.names.count) tensors; is this a GPT-2 checkpoint?)")
         }
-        // F32 in memory by default: F16 storage halves the bytes read, but widening
-        // F16 lanes is not vectorised by the Swift compiler, so it measured slower
-        // here (BENCHMARKS.md). F16 checkpoints convert exactly.
-        let keep: WeightPrecision = precision ?? .float32
+        // An F16 checkpoint stays F16 in memory: exact, half the bytes per token, and
+        // faster here (BENCHMARKS.md). F32 and BF16 become F32.
+        let keep: WeightPrecision = precision ?? (file.entry(wteName)?.dtype == .F16 ? .float16 : .float32)
 
         func read(_ tensor: String, _ shape: [Int]) throws -> [Float] {
             guard file.entry(prefix + tensor) != nil else {

@@ -10,7 +10,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Compute threads.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Keep weights in memory as f32 (default) or f16 (half the bytes; slower here, see BENCHMARKS.md).")
+    @Option(name: .long, help: "Keep weights in memory as f32 or f16 (default: f16 for F16 checkpoints, else f32).")
     var precision: WeightPrecision?
 
     func validate() throws {
