@@ -124,12 +124,12 @@ public struct Evaluator: Sendable {
                       rows: rows, wrongFirstToken: wrong)
     }
 
-    /// The default sweep: τ_exit × τ_stop for sec, λ for the CALM baselines, k for fixed, speculative.
+    /// The default sweep: τ_exit × τ_stop for sec (with the paper's four human-study settings), λ for
+    /// the CALM baselines, k for fixed, and speculative drafting from a quarter and half depth.
     public static func sweep(layerCount L: Int) -> [String] {
-        var specs: [String] = []
-        for tauExit in ["0.95", "0.9", "0.8", "0.6"] { for tauStop in ["2", "0.9", "0.7"] { specs.append("sec:\(tauExit):\(tauStop)") } }
-        specs += ["sec:0.95:0.9", "sec:0.9:0.7", "sec:0.8:0.6", "sec:0.6:0"]
-        specs += ["softmax:0.9", "softmax:0.7", "softmax:0.5", "saturation:0.99", "saturation:0.95"]
+        var specs = ["sec:0.95:0.9", "sec:0.9:0.7", "sec:0.8:0.6", "sec:0.6:0"]
+        for tauExit in ["0.99", "0.9", "0.7", "0.5"] { for tauStop in ["2", "0.8"] { specs.append("sec:\(tauExit):\(tauStop)") } }
+        specs += ["softmax:0.9", "softmax:0.5", "saturation:0.99", "saturation:0.95"]
         specs += [L / 4, L / 2, 3 * L / 4].filter { $0 >= 1 }.map { "fixed:\($0)" }
         specs += ["speculative:\(max(1, L / 4)):4", "speculative:\(max(1, L / 2)):4"]
         var seen = Set<String>()
