@@ -36,13 +36,18 @@ public struct PolicyBenchmark: Sendable {
     public var repeats = 1
     public init(maxTokens: Int = 16, repeats: Int = 1) { self.maxTokens = maxTokens; self.repeats = repeats }
 
-    /// Prompts cut from `files` at `perFile` evenly spaced points (the text before each cut).
-    public static func prompts(files: [URL], perFile: Int = 8) -> [String] {
+    /// About `limit` prompts cut from `files` at evenly spaced points (the text before each cut),
+    /// spread over as many files as possible.
+    public static func prompts(files: [URL], limit: Int = 64) -> [String] {
+        let texts = files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.filter { $0.count > 20 }
+        guard !texts.isEmpty else { return [] }
+        let step = max(1, texts.count / max(1, limit))
+        let chosen = stride(from: 0, to: texts.count, by: step).map { texts[$0] }
+        let perFile = max(1, limit / chosen.count)
         var prompts: [String] = []
-        for file in files {
-            guard let text = try? String(contentsOf: file, encoding: .utf8), text.count > 20 else { continue }
+        for text in chosen {
             let chars = Array(text)
-            for i in 1...perFile {
+            for i in 1...perFile where prompts.count < limit {
                 let cut = chars.count * i / (perFile + 1)
                 prompts.append(String(chars[max(0, cut - 1200)..<cut]))
             }

@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Prompt source for --policy: a file or directory of source files.")
     var prompts: String = "samples"
 
+    @Option(name: .customLong("prompt-count"), help: "Prompts for --policy, cut evenly from the files.")
+    var promptCount: Int = 64
+
     @Option(name: .customLong("max-tokens"), help: "Tokens per completion for --policy.")
     var maxTokens: Int = 16
 
@@ -66,7 +69,7 @@ struct Bench: ParsableCommand {
         let files = SourceFiles.list(prompts)
         guard !files.isEmpty else { throw CommandError("\(prompts): no readable source files") }
         let report = try PolicyBenchmark(maxTokens: maxTokens, repeats: repeats).run(
-            model: model, specs: specs, prompts: PolicyBenchmark.prompts(files: files)) { line in
+            model: model, specs: specs, prompts: PolicyBenchmark.prompts(files: files, limit: promptCount)) { line in
             FileHandle.standardError.write(Data("bench: \(line)\r".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
