@@ -22,17 +22,16 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-## Until the playground lands, `make run` completes a sample file on the default model.
+## The playground on a sample file with the default model (F1 lists the keys, Ctrl-Q quits).
 run: build
-	@echo "model: $(MODEL) — completing the end of $(SAMPLE)"
-	@cat $(SAMPLE)
-	@$(BIN) complete --model $(MODEL) --file $(SAMPLE) --max-tokens 48
+	$(BIN) play --model $(MODEL) $(SAMPLE)
 
 ## Unit, parity and CLI tests.
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	bash Tests/cli/cli-tests.sh .build/debug/exitlens $(FIXTURE)
+	bash Tests/cli/tmux-test.sh .build/debug/exitlens Tests/EarlyExitTests/Resources/ee-shared
 
 ## Decode/prefill benchmark of ExitLens and of PyTorch on the same random 12×256 model.
 bench: bench-torch bench-swift

@@ -37,11 +37,15 @@ let package = Package(
         .target(name: "Completion", dependencies: ["EarlyExit", "Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
         // Study, evaluation and benchmarks, beside Completion.
         .target(name: "Evaluation", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
+        // ncursesw for the playground (system library; the shim wraps macros Swift cannot import).
+        .systemLibrary(name: "CNcurses"),
+        // The terminal playground: editor, ghost text coloured by exit layer, sidebar, inspector.
+        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "CNcurses"]),
         // The thin command-line front end.
         .executableTarget(
             name: "exitlens",
             dependencies: [
-                "Completion", "Evaluation", "Model", "Tokenizer",
+                "Completion", "Evaluation", "Model", "Tokenizer", "Playground",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: engineFlags
@@ -54,6 +58,11 @@ let package = Package(
             dependencies: ["EarlyExit", "Model", "SafeTensors", "Completion"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
+        ),
+        .testTarget(
+            name: "PlaygroundTests",
+            dependencies: ["Playground", "Completion", "EarlyExit", "Model"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "EvaluationTests",

@@ -1,0 +1,139 @@
+import Completion
+import Foundation
+
+/// Something that completes a request token by token: `Completer` in production, a scripted
+/// fake in tests.
+public protocol CompletionEngine: AnyObject, Sendable {
+    func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult
+}
+
+extension Completer: CompletionEngine {}
+
+/// What the worker reports back to the UI loop, tagged with the job it belongs to.
+public enum WorkerEvent: Sendable {
+    case token(job: Int, GeneratedToken)
+    case finished(job: Int, CompletionResult)
+    case failed(job: Int, String)
+    case cancelled(job: Int)
+
+    public var job: Int {
+        switch self {
+        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j): return j
+        }
+    }
+}
+
+/// The one background thread that runs completions, so the UI never waits on the model.
+///
+/// Submitting a job cancels the one in flight (through its `CancellationFlag`, polled between
+/// blocks) and replaces any queued one: only the newest request matters to an editor. Events
+/// are queued and `wake` is called so the UI loop's `poll` returns.
+public final class CompletionWorker: @unchecked Sendable {
+    // @unchecked: all mutable state is guarded by `condition`.
+    private let engine: any CompletionEngine
+    private let wake: @Sendable () -> Void
+    private let condition = NSCondition()
+    private var queued: (job: Int, request: CompletionRequest)?
+    private var inFlight: (job: Int, flag: CancellationFlag)?
+    private var events: [WorkerEvent] = []
+    private var shuttingDown = false
+    private var thread: Thread?
+
+    public init(engine: any CompletionEngine, wake: @escaping @Sendable () -> Void) {
+        self.engine = engine
+        self.wake = wake
+        let thread = Thread { [weak self] in self?.run() }
+        thread.name = "exitlens-completion"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queue `request` as `job`, cancelling whatever is running.
+    public func submit(job: Int, request: CompletionRequest) {
+        condition.lock()
+        inFlight?.flag.cancel()
+        queued = (job, request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Cancel the running job and drop the queued one (a keystroke that invalidates them).
+    public func cancelAll() {
+        condition.lock()
+        inFlight?.flag.cancel()
+        queued = nil
+        condition.unlock()
+    }
+
+    /// True while a job runs or waits.
+    public var isBusy: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return inFlight != nil || queued != nil
+    }
+
+    /// Take the events that arrived since the last call.
+    public func drain() -> [WorkerEvent] {
+        condition.lock(); defer { condition.unlock() }
+        let out = events
+        events.removeAll()
+        return out
+    }
+
+    /// Blocks until no job is running or queued and returns the events (for `--script`'s waits).
+    public func waitUntilIdle(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock(); defer { condition.unlock() }
+        while inFlight != nil || queued != nil {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    public func shutdown() {
+        condition.lock()
+        shuttingDown = true
+        inFlight?.flag.cancel()
+        queued = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func post(_ event: WorkerEvent) {
+        condition.lock()
+        events.append(event)
+        condition.unlock()
+        wake()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queued == nil && !shuttingDown { condition.wait() }
+            if shuttingDown { condition.unlock(); return }
+            guard let (job, base) = queued else { condition.unlock(); continue }
+            queued = nil
+            let flag = CancellationFlag()
+            inFlight = (job, flag)
+            condition.unlock()
+
+            var request = base
+            request.cancellation = flag
+            do {
+                let result = try engine.complete(request) { token in
+                    if !flag.isCancelled { self.post(.token(job: job, token)) }
+                }
+                post(flag.isCancelled ? .cancelled(job: job) : .finished(job: job, result))
+            } catch is CompletionCancelled {
+                post(.cancelled(job: job))
+            } catch {
+                // An engine may report cancellation with its own error.
+                post(flag.isCancelled ? .cancelled(job: job) : .failed(job: job, "\(error)"))
+            }
+            condition.lock()
+            inFlight = nil
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}

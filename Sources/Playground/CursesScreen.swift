@@ -1,0 +1,216 @@
+import CNcurses
+import Foundation
+
+/// Why the terminal could not be used, said in one line.
+public struct TerminalError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The real terminal through ncursesw: `newterm` (not `initscr`, which exits the process
+/// on an unknown TERM), raw keys, 256 / 8 / no colours.
+public final class CursesScreen: Screen {
+    public let colorMode: ColorMode
+    private let terminal: OpaquePointer
+    private var pairs: [PairKey: Int16] = [:]
+    private var ended = false
+
+    private struct PairKey: Hashable { var fg: Int16, bg: Int16 }
+
+    /// Starts curses on the controlling terminal. `noColor` follows NO_COLOR.
+    public init(noColor: Bool) throws {
+        setlocale(LC_ALL, "")
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw TerminalError(description: "exitlens play needs a terminal on stdin and stdout (use --script FILE --dump DIR without one)")
+        }
+        let termName = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        guard !termName.isEmpty, let screen = cn_newterm_stdio() else {
+            throw TerminalError(description: "unknown terminal type TERM='\(termName)': set TERM (e.g. xterm-256color)")
+        }
+        terminal = screen
+        set_term(screen)
+        raw() // Ctrl-S, Ctrl-Q, Ctrl-Z and Ctrl-Y reach the editor instead of the tty driver.
+        noecho()
+        keypad(cn_stdscr(), true)
+        nodelay(cn_stdscr(), true)
+        cn_set_escdelay(25)
+        if !noColor && has_colors() {
+            start_color()
+            use_default_colors()
+            colorMode = cn_colors() >= 256 ? .full256 : .eight
+        } else {
+            colorMode = .none
+        }
+    }
+
+    public var width: Int { Int(getmaxx(cn_stdscr())) }
+    public var height: Int { Int(getmaxy(cn_stdscr())) }
+
+    public func clear() { werase(cn_stdscr()) }
+
+    private func colorNumber(_ c: TerminalColor?) -> Int16 {
+        switch c {
+        case nil: return -1
+        case .ansi(let n)?: return Int16(n)
+        case .palette(let n)?: return Int16(colorMode == .full256 ? n : n % 8)
+        }
+    }
+
+    private func attributes(_ style: CellStyle) -> Int32 {
+        var a: Int32 = 0
+        if style.bold { a |= cn_attr_bold() }
+        if style.dim { a |= cn_attr_dim() }
+        if style.underline { a |= cn_attr_underline() }
+        if style.reverse { a |= cn_attr_reverse() }
+        if colorMode != .none, style.foreground != nil || style.background != nil {
+            let key = PairKey(fg: colorNumber(style.foreground), bg: colorNumber(style.background))
+            var pair = pairs[key]
+            if pair == nil, Int32(pairs.count + 1) < cn_color_pairs() {
+                let n = Int16(pairs.count + 1)
+                init_pair(n, key.fg, key.bg)
+                pairs[key] = n
+                pair = n
+            }
+            if let pair { a |= cn_color_pair(Int32(pair)) }
+        }
+        return a
+    }
+
+    public func put(_ text: String, row: Int, column: Int, style: CellStyle) {
+        guard row >= 0, row < height, column < width else { return }
+        var skip = max(0, -column)
+        var visible = ""
+        for ch in text {
+            if skip > 0 { skip -= 1; continue }
+            visible.append(MemoryScreen.printable(ch))
+        }
+        let room = width - max(0, column)
+        if visible.count > room { visible = String(visible.prefix(room)) }
+        guard !visible.isEmpty else { return }
+        attrset(attributes(style))
+        // Writing the bottom-right cell returns ERR (the cursor cannot advance); harmless.
+        _ = mvaddstr(Int32(row), Int32(max(0, column)), visible)
+        attrset(cn_attr_normal())
+    }
+
+    public func setCursor(row: Int, column: Int, visible: Bool) {
+        if visible, row >= 0, row < height, column >= 0, column < width {
+            move(Int32(row), Int32(column))
+            curs_set(1)
+        } else {
+            curs_set(0)
+        }
+    }
+
+    public func present() { refresh() }
+
+    /// The next key, or nil when none is waiting (stdin is non-blocking; the loop polls).
+    public func readKey() -> Key? {
+        var wch: wint_t = 0
+        let r = wget_wch(cn_stdscr(), &wch)
+        if r == ERR { return nil }
+        if r == KEY_CODE_YES { return Self.functionKey(Int32(wch)) }
+        let code = UInt32(wch)
+        if code == 27 {
+            // Alt-x arrives as ESC x; a lone ESC is Escape (ESCDELAY is short). Sequences the
+            // terminfo entry does not know (tmux's Home as ESC [1~ under TERM=xterm) are parsed
+            // here rather than typed as text.
+            wtimeout(cn_stdscr(), 30)
+            defer { nodelay(cn_stdscr(), true) }
+            var next: wint_t = 0
+            let r2 = wget_wch(cn_stdscr(), &next)
+            if r2 == ERR { return .escape }
+            if r2 == KEY_CODE_YES { return Self.functionKey(Int32(next)) }
+            let n = UInt32(next)
+            if n == 10 || n == 13 { return .alt("\n") }
+            if n == 91 || n == 79 { // '[' or 'O': a control sequence, unless nothing follows (Alt-[)
+                var body = ""
+                while body.count < 8 {
+                    var c: wint_t = 0
+                    guard wget_wch(cn_stdscr(), &c) != ERR, let scalar = Unicode.Scalar(UInt32(c)) else { break }
+                    body.unicodeScalars.append(scalar)
+                    if (0x40...0x7e).contains(scalar.value) { break }
+                }
+                if body.isEmpty { return n == 91 ? .alt("[") : .alt("O") }
+                return Self.controlSequence(body)
+            }
+            if let scalar = Unicode.Scalar(n) { return .alt(Character(scalar)) }
+            return .escape
+        }
+        switch code {
+        case 0: return .ctrlSpace
+        case 9: return .tab
+        case 10, 13: return .enter
+        case 8, 127: return .backspace
+        case 1...26: return .ctrl(Character(Unicode.Scalar(code + 96) ?? "?"))
+        default:
+            guard let scalar = Unicode.Scalar(code) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    /// The keys of common CSI / SS3 sequences (the part after ESC [ or ESC O).
+    static func controlSequence(_ body: String) -> Key? {
+        switch body {
+        case "A": return .up
+        case "B": return .down
+        case "C": return .right
+        case "D": return .left
+        case "H", "1~", "7~": return .home
+        case "F", "4~", "8~": return .end
+        case "3~": return .delete
+        case "5~": return .pageUp
+        case "6~": return .pageDown
+        case "1;5C", "5C": return .ctrlRight
+        case "1;5D", "5D": return .ctrlLeft
+        case "1;3C": return .alt("f")
+        case "P": return .function(1)
+        case "Q": return .function(2)
+        case "R": return .function(3)
+        case "S": return .function(4)
+        case "11~": return .function(1)
+        case "12~": return .function(2)
+        case "13~": return .function(3)
+        case "14~": return .function(4)
+        case "15~": return .function(5)
+        case "17~": return .function(6)
+        case "18~": return .function(7)
+        default: return nil
+        }
+    }
+
+    static func functionKey(_ code: Int32) -> Key? {
+        switch code {
+        case KEY_UP: return .up
+        case KEY_DOWN: return .down
+        case KEY_LEFT: return .left
+        case KEY_RIGHT: return .right
+        case KEY_HOME: return .home
+        case KEY_END: return .end
+        case KEY_PPAGE: return .pageUp
+        case KEY_NPAGE: return .pageDown
+        case KEY_BACKSPACE: return .backspace
+        case KEY_DC: return .delete
+        case KEY_ENTER: return .enter
+        case KEY_BTAB: return .backTab
+        case KEY_RESIZE: return .resize
+        default:
+            for n in 1...12 where code == cn_key_f(Int32(n)) { return .function(n) }
+            // Modified arrows have terminal-specific codes; ncurses names them (kRIT5 = Ctrl-→).
+            guard let name = keyname(code).map({ String(cString: $0) }) else { return nil }
+            switch name {
+            case "kRIT5": return .ctrlRight
+            case "kLFT5": return .ctrlLeft
+            case "kRIT3": return .alt("f")
+            default: return nil
+            }
+        }
+    }
+
+    /// Restore the terminal (idempotent: also called from signal handling).
+    public func end() {
+        guard !ended else { return }
+        ended = true
+        endwin()
+        delscreen(terminal)
+    }
+}

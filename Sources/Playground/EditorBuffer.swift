@@ -1,0 +1,222 @@
+/// A place in the buffer: 0-based line and column (in `Character`s).
+public struct TextPosition: Hashable, Comparable, Sendable {
+    public var line: Int
+    public var column: Int
+    public init(line: Int, column: Int) { self.line = line; self.column = column }
+    public static func < (a: TextPosition, b: TextPosition) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
+    }
+}
+
+/// The text being edited, as an array of lines (cheap for 10 MB files: edits touch one
+/// line, rendering reads only the visible ones), with a cursor and undo/redo.
+public struct EditorBuffer: Sendable {
+    /// One undoable change: `removed` text at `start` was replaced by `inserted`.
+    struct Edit: Sendable {
+        var start: TextPosition
+        var removed: String
+        var inserted: String
+        var cursorBefore: TextPosition
+        var cursorAfter: TextPosition
+        /// Typed characters merge into one undo step until a space, newline or jump.
+        var typing: Bool
+    }
+
+    public private(set) var lines: [String]
+    public private(set) var cursor = TextPosition(line: 0, column: 0)
+    /// The column up/down try to keep across shorter lines.
+    private var preferredColumn = 0
+    private var undoStack: [Edit] = []
+    private var redoStack: [Edit] = []
+    /// Bumped on every change; `isModified` compares it with the saved one.
+    public private(set) var version = 0
+    private var savedVersion = 0
+    /// The file ended with a newline (kept on save).
+    public var trailingNewline: Bool
+
+    public init(text: String = "") {
+        // "\r\n" is one Character in Swift, so CRLF is normalised before splitting (saved back as LF).
+        var parts = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        trailingNewline = parts.count > 1 && parts.last == ""
+        if trailingNewline { parts.removeLast() }
+        lines = parts
+        if lines.isEmpty { lines = [""] }
+    }
+
+    public var isModified: Bool { version != savedVersion }
+    public mutating func markSaved() { savedVersion = version }
+
+    /// The whole text, as saved.
+    public var text: String {
+        lines.joined(separator: "\n") + (trailingNewline ? "\n" : "")
+    }
+
+    public var lineCount: Int { lines.count }
+    public func length(ofLine i: Int) -> Int { lines[i].count }
+
+    /// Up to `limit` characters before the cursor: the prompt for a completion. Only the
+    /// lines needed are joined, so a 10 MB file costs no more than a small one.
+    public func textBeforeCursor(limit: Int = 6000) -> String {
+        var pieces = [String(lines[cursor.line].prefix(cursor.column))]
+        var total = pieces[0].count
+        var i = cursor.line - 1
+        while i >= 0 && total < limit {
+            pieces.append(lines[i])
+            total += lines[i].count + 1
+            i -= 1
+        }
+        let joined = pieces.reversed().joined(separator: "\n")
+        return joined.count > limit ? String(joined.suffix(limit)) : joined
+    }
+
+    /// The character right after the cursor on its line, if any.
+    public var characterAfterCursor: Character? {
+        let line = lines[cursor.line]
+        guard cursor.column < line.count else { return nil }
+        return line[line.index(line.startIndex, offsetBy: cursor.column)]
+    }
+
+    // MARK: Editing
+
+    /// Insert text at the cursor (may contain newlines); the cursor ends after it.
+    public mutating func insert(_ raw: String) {
+        let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
+        guard !text.isEmpty else { return }
+        let typing = text.count == 1 && text != "\n" && text != " "
+        apply(start: cursor, end: cursor, with: text, typing: typing)
+    }
+
+    /// Enter: a new line that keeps the current line's indentation.
+    public mutating func newline() {
+        let indent = lines[cursor.line].prefix { $0 == " " || $0 == "\t" }
+        insert("\n" + indent)
+    }
+
+    public mutating func backspace() {
+        if cursor.column > 0 {
+            apply(start: TextPosition(line: cursor.line, column: cursor.column - 1), end: cursor, with: "", typing: false)
+        } else if cursor.line > 0 {
+            apply(start: TextPosition(line: cursor.line - 1, column: lines[cursor.line - 1].count), end: cursor, with: "", typing: false)
+        }
+    }
+
+    public mutating func deleteForward() {
+        if cursor.column < lines[cursor.line].count {
+            apply(start: cursor, end: TextPosition(line: cursor.line, column: cursor.column + 1), with: "", typing: false)
+        } else if cursor.line + 1 < lines.count {
+            apply(start: cursor, end: TextPosition(line: cursor.line + 1, column: 0), with: "", typing: false)
+        }
+    }
+
+    public mutating func undo() {
+        guard let edit = undoStack.popLast() else { return }
+        _ = replace(start: edit.start, end: end(of: edit.inserted, from: edit.start), with: edit.removed)
+        cursor = edit.cursorBefore
+        preferredColumn = cursor.column
+        redoStack.append(edit)
+        version += 1
+    }
+
+    public mutating func redo() {
+        guard let edit = redoStack.popLast() else { return }
+        _ = replace(start: edit.start, end: end(of: edit.removed, from: edit.start), with: edit.inserted)
+        cursor = edit.cursorAfter
+        preferredColumn = cursor.column
+        undoStack.append(edit)
+        version += 1
+    }
+
+    /// Replace the whole text as one undoable edit (restoring a recovery file).
+    public mutating func replaceAll(with text: String) {
+        var body = text
+        if trailingNewline, body.hasSuffix("\n") { body.removeLast() }
+        let last = lines.count - 1
+        apply(start: TextPosition(line: 0, column: 0), end: TextPosition(line: last, column: lines[last].count), with: body, typing: false)
+    }
+
+    public var canUndo: Bool { !undoStack.isEmpty }
+    public var canRedo: Bool { !redoStack.isEmpty }
+
+    private mutating func apply(start: TextPosition, end: TextPosition, with text: String, typing: Bool) {
+        let before = cursor
+        let removed = replace(start: start, end: end, with: text)
+        cursor = self.end(of: text, from: start)
+        preferredColumn = cursor.column
+        redoStack.removeAll()
+        version += 1
+        if typing, removed.isEmpty, var last = undoStack.last, last.typing, last.removed.isEmpty,
+           self.end(of: last.inserted, from: last.start) == start {
+            last.inserted += text
+            last.cursorAfter = cursor
+            undoStack[undoStack.count - 1] = last
+            return
+        }
+        undoStack.append(Edit(start: start, removed: removed, inserted: text, cursorBefore: before, cursorAfter: cursor, typing: typing))
+    }
+
+    /// Where `text` ends when inserted at `start`.
+    private func end(of text: String, from start: TextPosition) -> TextPosition {
+        let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if parts.count == 1 { return TextPosition(line: start.line, column: start.column + text.count) }
+        return TextPosition(line: start.line + parts.count - 1, column: parts.last?.count ?? 0)
+    }
+
+    /// Replace [start, end) with `text`; returns the removed text.
+    private mutating func replace(start: TextPosition, end: TextPosition, with text: String) -> String {
+        let first = Array(lines[start.line]), last = Array(lines[end.line])
+        let head = String(first[..<min(start.column, first.count)])
+        let tail = String(last[min(end.column, last.count)...])
+        var removed: String
+        if start.line == end.line {
+            removed = String(first[min(start.column, first.count)..<min(end.column, first.count)])
+        } else {
+            removed = String(first[min(start.column, first.count)...])
+            for i in (start.line + 1)..<end.line { removed += "\n" + lines[i] }
+            removed += "\n" + String(last[..<min(end.column, last.count)])
+        }
+        var newLines = (head + text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        newLines[newLines.count - 1] += tail
+        lines.replaceSubrange(start.line...end.line, with: newLines)
+        return removed
+    }
+
+    // MARK: Moving
+
+    public mutating func move(to position: TextPosition) {
+        let line = min(max(0, position.line), lines.count - 1)
+        cursor = TextPosition(line: line, column: min(max(0, position.column), lines[line].count))
+        preferredColumn = cursor.column
+        breakTypingRun()
+    }
+
+    public mutating func moveLeft() {
+        if cursor.column > 0 { move(to: TextPosition(line: cursor.line, column: cursor.column - 1)) }
+        else if cursor.line > 0 { move(to: TextPosition(line: cursor.line - 1, column: lines[cursor.line - 1].count)) }
+    }
+
+    public mutating func moveRight() {
+        if cursor.column < lines[cursor.line].count { move(to: TextPosition(line: cursor.line, column: cursor.column + 1)) }
+        else if cursor.line + 1 < lines.count { move(to: TextPosition(line: cursor.line + 1, column: 0)) }
+    }
+
+    /// Up/down by `delta` lines, keeping the preferred column.
+    public mutating func moveVertically(_ delta: Int) {
+        let keep = preferredColumn
+        let line = min(max(0, cursor.line + delta), lines.count - 1)
+        cursor = TextPosition(line: line, column: min(keep, lines[line].count))
+        preferredColumn = keep
+        breakTypingRun()
+    }
+
+    public mutating func moveHome() {
+        // First Home goes to the indentation, the second to column 0 (as most editors do).
+        let indent = lines[cursor.line].prefix { $0 == " " || $0 == "\t" }.count
+        move(to: TextPosition(line: cursor.line, column: cursor.column == indent ? 0 : indent))
+    }
+
+    public mutating func moveEnd() { move(to: TextPosition(line: cursor.line, column: lines[cursor.line].count)) }
+
+    private mutating func breakTypingRun() {
+        if var last = undoStack.last, last.typing { last.typing = false; undoStack[undoStack.count - 1] = last }
+    }
+}

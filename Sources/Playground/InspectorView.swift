@@ -1,0 +1,96 @@
+import EarlyExit
+import Foundation
+
+/// The inspector (F4 / Alt-i): for one token of the suggestion, every layer it went through —
+/// the head's top-3 tokens, the controller's p(stop/exit/continue) against the thresholds —
+/// and the token's FLOPs by component.
+extension PlaygroundSession {
+    /// Rows the inspector wants: a header, a column line, one row per layer, FLOPs.
+    var inspectorRows: Int { model.layerCount + 4 }
+
+    func renderInspector(on screen: Screen, in rect: Rect) {
+        let theme = options.theme
+        let w = rect.width
+        screen.put(String(repeating: "─", count: w), row: rect.row, column: rect.column, style: theme.border)
+        screen.put(" Inspector (F4 closes, Alt-n/Alt-p select token) ", row: rect.row, column: rect.column + 2, style: theme.heading)
+        var row = rect.row + 1
+        func line(_ text: String, _ style: CellStyle = .plain) {
+            guard row < rect.row + rect.height else { return }
+            screen.put(String(text.prefix(w - 1)), row: row, column: rect.column + 1, style: style)
+            row += 1
+        }
+        guard let s = suggestion, !s.tokens.isEmpty else {
+            line("no suggestion token to inspect yet (top-3 per layer is recorded while the inspector is open)", theme.muted)
+            return
+        }
+        let index = min(inspectedToken, s.tokens.count - 1)
+        let token = s.tokens[index]
+        let trace = token.trace
+        var header = StyledLine()
+        header.append("token \(index + 1)/\(s.tokens.count) ", theme.heading)
+        header.append(quoted(token.text), ghostStyle(layer: trace.exitLayer))
+        header.append("  exit layer \(trace.exitLayer)/\(model.layerCount)", .plain)
+        if let d = trace.draft { header.append("  draft \(d.rawValue)", .plain) }
+        if index == 0 { header.append("  (first token: full-depth prefill)", theme.muted) }
+        if row < rect.row + rect.height { header.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1); row += 1 }
+
+        let thresholds: String
+        switch knobs.kind {
+        case .sec: thresholds = String(format: "τexit=%.2f τstop=%.2f", knobs.tauExit, knobs.tauStop)
+        case .softmax: thresholds = String(format: "λ=%.2f (margin)", knobs.softmaxLambda)
+        case .saturation: thresholds = String(format: "λ=%.3f (cosine)", knobs.saturationLambda)
+        default: thresholds = ""
+        }
+        line(" L  top-1              top-2              top-3              stop  exit  cont  signal  \(thresholds)", theme.muted)
+        if trace.layers.isEmpty && trace.exitLayer == model.layerCount && index == 0 {
+            line("the first token comes from the prompt's full-depth pass: no per-layer decisions (Alt-n: next token)", theme.muted)
+        }
+        let byLayer = Dictionary(trace.layers.map { ($0.layer, $0) }, uniquingKeysWith: { a, _ in a })
+        for layer in 1...max(1, model.layerCount) {
+            guard row < rect.row + rect.height - 1 else { break }
+            var l = StyledLine()
+            let marker = layer == trace.exitLayer ? "▶" : " "
+            l.append(String(format: "%2d%@", layer, marker), layer <= trace.exitLayer ? ghostStyle(layer: layer).with(dim: false) : theme.muted)
+            guard let signals = byLayer[layer] else {
+                l.append(layer <= trace.exitLayer ? " (not recorded)" : " ·", theme.muted)
+                l.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1)
+                row += 1
+                continue
+            }
+            let tops = signals.topTokens ?? []
+            for i in 0..<3 {
+                if i < tops.count {
+                    l.append(" " + fit(quoted(model.tokenText(tops[i].id)), 12) + String(format: " %.2f", tops[i].probability), .plain)
+                } else {
+                    l.append(" " + fit("", 17), .plain)
+                }
+            }
+            if let c = signals.controller {
+                let exitHit = knobs.kind == .sec && c.exit >= c.stop && c.exit >= c.continue && Double(c.exit) > knobs.tauExit
+                let stopHit = knobs.kind == .sec && c.stop >= c.exit && c.stop >= c.continue && Double(c.stop) > knobs.tauStop
+                l.append(String(format: "  %.2f", c.stop), stopHit ? theme.warning : .plain)
+                l.append(String(format: "  %.2f", c.exit), exitHit ? theme.warning : .plain)
+                l.append(String(format: "  %.2f", c.continue), .plain)
+            } else {
+                l.append("     –     –     –", theme.muted)
+            }
+            if let m = signals.margin { l.append(String(format: "  m=%.2f", m), .plain) }
+            if let cos = signals.cosine { l.append(String(format: "  cos=%.3f", cos), .plain) }
+            l.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1)
+            row += 1
+        }
+        let f = trace.flops
+        let parts: [(String, Double)] = [("emb", f.embedding), ("qkv", f.qkv), ("attn", f.attention), ("proj", f.projection),
+                                         ("mlp", f.mlp), ("norm", f.norms), ("head", f.head), ("dec", f.decisionHeads),
+                                         ("ctrl", f.controller), ("sig", f.signals), ("copy", f.stateCopy)]
+        let shown = parts.filter { $0.1 > 0 }.map { "\($0.0) \(compact($0.1))" }.joined(separator: " ")
+        row = max(row, rect.row + rect.height - 1)
+        row = rect.row + rect.height - 1
+        line("FLOPs \(compact(f.total)) of \(compact(trace.fullFlops)) full: \(shown)")
+    }
+
+    /// A token as a short literal: newlines and tabs escaped, quoted.
+    func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t") + "\""
+    }
+}

@@ -1,0 +1,385 @@
+import Completion
+import Foundation
+import Model
+
+/// Settings fixed for a playground run.
+public struct PlaygroundOptions: Sendable {
+    /// Pause after typing before a completion is requested, seconds.
+    public var debounce: Double = 0.12
+    public var maxTokens: Int = 32
+    /// Show "‹ms›" instead of timings, so golden screens compare exactly.
+    public var stableTimings = false
+    public var theme = Theme(mode: .full256)
+    public init() {}
+}
+
+/// Everything the playground knows and does, independent of the terminal: the buffer, the
+/// suggestion, the panels, and what each key means. The terminal loop and `--script` feed it
+/// keys, worker events and the time; `render(to:)` draws it on any `Screen`.
+public final class PlaygroundSession {
+    public enum Outcome { case keepGoing, quit }
+
+    public var options: PlaygroundOptions
+    public let model: ModelInfo
+    public private(set) var buffer: EditorBuffer
+    public let path: String?
+    public private(set) var readOnlyReason: String?
+    public var knobs: PolicyKnobs
+    public private(set) var stats: SessionStats
+    public private(set) var suggestion: Suggestion?
+    /// Sampled alternatives for the current cursor (Alt-] / Alt-[), index 0 the greedy one.
+    private var alternatives: [Suggestion] = []
+    private var alternativeIndex = 0
+    public var showSidebar = true
+    public private(set) var showInspector = false
+    public private(set) var showHelp = false
+    /// Token of the current suggestion the inspector describes.
+    public private(set) var inspectedToken = 0
+    /// A one-line message (saved, errors, prompts) shown in the status line until the next key.
+    public private(set) var message: String?
+    public private(set) var messageIsError = false
+    /// Text found in a recovery file, offered with Alt-r.
+    public private(set) var pendingRecovery: String?
+    private var quitArmed = false
+    private var worker: CompletionWorker?
+    private var nextJob = 0
+    /// When the debounce fires, and the keystroke it measures latency from.
+    public private(set) var debounceDeadline: Double?
+    private var keystrokeTime: Double = 0
+    private var requestTime: Double = 0
+    /// Scroll offsets of the editor (first visible line, first visible column).
+    var topLine = 0
+    var leftColumn = 0
+
+    public init(buffer: EditorBuffer, path: String?, readOnlyReason: String? = nil, model: ModelInfo,
+                worker: CompletionWorker?, options: PlaygroundOptions = PlaygroundOptions(), policy: PolicyKnobs.Kind = .full) {
+        self.buffer = buffer
+        self.path = path
+        self.readOnlyReason = readOnlyReason
+        self.model = model
+        self.worker = worker
+        self.options = options
+        knobs = PolicyKnobs(kind: model.supports(policy) ? policy : .full, layerCount: model.layerCount)
+        stats = SessionStats(layerCount: model.layerCount)
+        if let readOnlyReason { say(readOnlyReason, error: true) }
+    }
+
+    /// Offer text from a recovery file (shown until Alt-r or Esc).
+    public func offerRecovery(_ text: String) {
+        pendingRecovery = text
+        say("unsaved text from an interrupted session was found: Alt-r restores it, Esc ignores it")
+    }
+
+    public func say(_ text: String, error: Bool = false) {
+        message = text
+        messageIsError = error
+    }
+
+    public var title: String {
+        (path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "[scratch]") + (buffer.isModified ? " [+]" : "")
+            + (readOnlyReason != nil ? " [read-only]" : "")
+    }
+
+    // MARK: Keys
+
+    public func handle(_ key: Key, now: Double) -> Outcome {
+        if key == .resize { return .keepGoing }
+        if showHelp {
+            // Any key closes help; it does nothing else.
+            showHelp = false
+            return .keepGoing
+        }
+        let wasArmed = quitArmed
+        quitArmed = false
+        if message != nil && key != .ctrl("q") { message = nil; messageIsError = false }
+        switch key {
+        case .ctrl("q"):
+            if buffer.isModified && !wasArmed {
+                quitArmed = true
+                say("unsaved changes: Ctrl-S saves, Ctrl-Q again quits without saving", error: true)
+                return .keepGoing
+            }
+            return .quit
+        case .ctrl("s"): save()
+        case .ctrl("c"): say("Ctrl-Q quits (Ctrl-C does nothing here, so it cannot lose text)")
+        case .ctrl("z"): edit { $0.undo() }
+        case .ctrl("y"): edit { $0.redo() }
+        case .function(1): showHelp = true
+        case .function(2):
+            knobs.cycle(available: model.supports)
+            say("policy: \(knobs.summary) (next suggestion)")
+        case .function(3): showSidebar.toggle()
+        case .function(4), .alt("i"): toggleInspector(now: now)
+        case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)")
+        case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)")
+        case .function(7): knobs.selectNextKnob(); say("policy: \(knobs.summary)")
+        case .alt("n"): selectToken(by: 1)
+        case .alt("p"): selectToken(by: -1)
+        case .alt("r"):
+            if let text = pendingRecovery {
+                pendingRecovery = nil
+                restore(text)
+            }
+        case .escape:
+            pendingRecovery = nil
+            dismiss()
+        case .ctrlSpace: dismiss(); requestNow(now: now)
+        case .alt("]"): cycleAlternative(by: 1, now: now)
+        case .alt("["): cycleAlternative(by: -1, now: now)
+        case .tab:
+            if hasGhostText { accept(suggestion?.text ?? "") } else {
+                typing(now: now) { $0.insert(String(repeating: " ", count: 4 - $0.cursor.column % 4)) }
+            }
+        case .ctrlRight, .alt("f"):
+            if hasGhostText { accept(suggestion?.nextWord ?? "") } else { dismiss(); moveWordRight() }
+        case .alt("\n"), .alt("\r"):
+            if hasGhostText { accept(suggestion?.nextLine ?? "") }
+        case .character(let c): typeCharacter(c, now: now)
+        case .enter: typing(now: now) { $0.newline() }
+        case .backspace: typing(now: now) { $0.backspace() }
+        case .delete: typing(now: now, request: false) { $0.deleteForward() }
+        case .left: move { $0.moveLeft() }
+        case .right: move { $0.moveRight() }
+        case .up: move { $0.moveVertically(-1) }
+        case .down: move { $0.moveVertically(1) }
+        case .home: move { $0.moveHome() }
+        case .end: move { $0.moveEnd() }
+        case .pageUp: move { $0.moveVertically(-pageSize) }
+        case .pageDown: move { $0.moveVertically(pageSize) }
+        case .ctrlLeft: move { $0.moveLeft() }
+        default: break
+        }
+        return .keepGoing
+    }
+
+    /// Lines a page key moves (the last laid-out editor height).
+    var pageSize = 20
+
+    private var hasGhostText: Bool { !(suggestion?.text.isEmpty ?? true) }
+
+    private func typeCharacter(_ c: Character, now: Double) {
+        guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
+        // Type-through: a character the ghost text starts with keeps the rest (and the stream).
+        if var s = suggestion, s.text.first == c {
+            buffer.insert(String(c))
+            s.dropPrefix(1)
+            suggestion = s
+            alternatives = []
+            return
+        }
+        typing(now: now) { $0.insert(String(c)) }
+    }
+
+    /// An edit that invalidates the suggestion and (usually) asks for a new one after the pause.
+    private func typing(now: Double, request: Bool = true, _ change: (inout EditorBuffer) -> Void) {
+        guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
+        dismiss()
+        change(&buffer)
+        if request {
+            keystrokeTime = now
+            debounceDeadline = now + options.debounce
+        }
+    }
+
+    private func edit(_ change: (inout EditorBuffer) -> Void) {
+        guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
+        dismiss()
+        change(&buffer)
+    }
+
+    private func move(_ change: (inout EditorBuffer) -> Void) {
+        dismiss()
+        change(&buffer)
+    }
+
+    private func moveWordRight() {
+        let line = Array(buffer.lines[buffer.cursor.line])
+        var i = buffer.cursor.column
+        if i >= line.count { buffer.moveRight(); return }
+        let isWord: (Character) -> Bool = { $0.isLetter || $0.isNumber || $0 == "_" }
+        while i < line.count, !isWord(line[i]) { i += 1 }
+        while i < line.count, isWord(line[i]) { i += 1 }
+        buffer.move(to: TextPosition(line: buffer.cursor.line, column: i))
+    }
+
+    /// Insert accepted ghost text; the rest of the suggestion stays (and keeps streaming).
+    private func accept(_ text: String) {
+        guard !text.isEmpty, var s = suggestion else { return }
+        guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
+        buffer.insert(text)
+        s.dropPrefix(text.count)
+        suggestion = s
+        alternatives = []
+        if s.text.isEmpty && s.finished { suggestion = nil }
+    }
+
+    /// Esc, cursor moves, edits: drop the suggestion and stop the model at once.
+    private func dismiss() {
+        if suggestion != nil || debounceDeadline != nil { worker?.cancelAll() }
+        suggestion = nil
+        alternatives = []
+        alternativeIndex = 0
+        debounceDeadline = nil
+    }
+
+    private func save() {
+        guard readOnlyReason == nil else { say("\(readOnlyReason ?? "read-only"): not saved", error: true); return }
+        guard let path else { say("scratch buffer: start with `exitlens play FILE` to save", error: true); return }
+        do {
+            try DocumentFile.saveAtomically(buffer.text, to: path)
+            buffer.markSaved()
+            try? FileManager.default.removeItem(atPath: DocumentFile.recoveryPath(for: path))
+            say("saved \(path) (\(buffer.lineCount) lines)")
+        } catch {
+            say("\(error)", error: true)
+        }
+    }
+
+    private func restore(_ text: String) {
+        guard readOnlyReason == nil else { return }
+        // One undoable edit, so Ctrl-Z brings the saved file back.
+        buffer.replaceAll(with: text)
+        say("restored unsaved text from the recovery file (Ctrl-Z undoes, Ctrl-S saves)")
+    }
+
+    private func toggleInspector(now: Double) {
+        showInspector.toggle()
+        guard showInspector else { return }
+        inspectedToken = suggestion?.firstShownTokenIndex ?? 0
+        // Per-layer top-3 is only recorded while the inspector is open: ask again for the
+        // same (greedy, so identical) suggestion when the shown one lacks it and is untouched.
+        if let s = suggestion, s.finished, s.alternative == 0, s.error == nil, s.tokens.count > 1,
+           s.text == s.tokens.map(\.text).joined(),
+           s.tokens.dropFirst().contains(where: { $0.trace.layers.first?.topTokens == nil }) {
+            keystrokeTime = now
+            startRequest(sample: 0, now: now)
+        }
+    }
+
+    private func selectToken(by delta: Int) {
+        guard let s = suggestion, !s.tokens.isEmpty else { return }
+        inspectedToken = min(max(0, inspectedToken + delta), s.tokens.count - 1)
+    }
+
+    // MARK: Requests
+
+    /// Called by the loop: fires the debounced request when its time has come.
+    public func tick(now: Double) {
+        if let deadline = debounceDeadline, now >= deadline {
+            debounceDeadline = nil
+            startRequest(sample: 0, now: now)
+        }
+    }
+
+    /// Ctrl-Space, or `--script`'s waits: ask now instead of after the pause.
+    public func requestNow(now: Double) {
+        keystrokeTime = now
+        debounceDeadline = nil
+        startRequest(sample: 0, now: now)
+    }
+
+    /// Fire a pending debounce at once (for `--script`, which does not want to sleep).
+    public func flushDebounce(now: Double) {
+        if debounceDeadline != nil {
+            debounceDeadline = nil
+            startRequest(sample: 0, now: now)
+        }
+    }
+
+    private func cycleAlternative(by delta: Int, now: Double) {
+        if let s = suggestion, alternatives.isEmpty { alternatives = [s]; alternativeIndex = 0 }
+        if alternatives.isEmpty { requestNow(now: now); return }
+        alternatives[alternativeIndex] = suggestion ?? alternatives[alternativeIndex]
+        let next = alternativeIndex + delta
+        if next >= 0 && next < alternatives.count {
+            alternativeIndex = next
+            suggestion = alternatives[next]
+        } else if next >= alternatives.count {
+            // A new sampled suggestion (temperature 0.8, a different seed each time).
+            alternativeIndex = next
+            keystrokeTime = now
+            startRequest(sample: next, now: now)
+        } else {
+            alternativeIndex = alternatives.count - 1
+            suggestion = alternatives[alternativeIndex]
+        }
+        say("suggestion \(alternativeIndex + 1) of \(max(alternatives.count, alternativeIndex + 1)) (Alt-] next, Alt-[ previous)")
+    }
+
+    private func startRequest(sample: Int, now: Double) {
+        guard readOnlyReason == nil, let worker else { return }
+        nextJob += 1
+        var s = Suggestion(job: nextJob)
+        s.alternative = sample
+        if sample == 0 { alternatives = []; alternativeIndex = 0 }
+        suggestion = s
+        requestTime = now
+        let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sample)) : .greedy
+        let request = CompletionRequest(prompt: buffer.textBeforeCursor(), maxTokens: options.maxTokens, sampling: sampling,
+                                        policy: knobs.policy, speculative: sample > 0 ? nil : knobs.speculative,
+                                        traceTopK: showInspector ? 3 : 0)
+        worker.submit(job: nextJob, request: request)
+    }
+
+    /// Worker events, delivered on the UI loop.
+    public func receive(_ events: [WorkerEvent], now: Double) {
+        for event in events {
+            guard var s = suggestion, event.job == s.job else { continue }
+            switch event {
+            case .token(_, let token):
+                let first = s.tokens.isEmpty
+                if first {
+                    s.firstTokenLatency = now - keystrokeTime
+                    stats.record(firstTokenLatency: now - keystrokeTime)
+                }
+                stats.record(token: token, isFirst: first)
+                s.append(token)
+            case .finished(_, let result):
+                s.finished = true
+                s.result = result
+                stats.record(result: result)
+            case .failed(_, let error):
+                s.finished = true
+                s.error = error
+            case .cancelled:
+                s.finished = true
+            }
+            suggestion = s
+            if s.alternative > 0 {
+                if s.alternative < alternatives.count { alternatives[s.alternative] = s } else { alternatives.append(s) }
+            }
+        }
+    }
+
+    /// What the status line says about the suggestion.
+    public var suggestionStatus: String {
+        guard let s = suggestion else { return debounceDeadline != nil ? "…" : "" }
+        if let e = s.error { return "completion failed: \(e)" }
+        if let stop = s.result?.stop {
+            let p = stop.stopProbability.map { String(format: ", p=%.2f", $0) } ?? ""
+            let after = s.tokens.isEmpty ? "" : " after \(s.tokens.count) tokens"
+            return "⊘ stopped at layer \(stop.exitLayer)\(p)\(after)"
+        }
+        if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(s.tokens.count) tokens" }
+        if s.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && s.tokens.allSatisfy({ $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            return "no suggestion"
+        }
+        return "\(s.tokens.count) tokens, mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
+    }
+
+    /// Text to put in a recovery file when killed (nil when nothing is unsaved).
+    public var unsavedText: String? { buffer.isModified && readOnlyReason == nil ? buffer.text : nil }
+
+    public func shutdown() { worker?.shutdown() }
+
+    /// Events the worker has delivered since the last call.
+    public func drainWorker() -> [WorkerEvent] { worker?.drain() ?? [] }
+
+    /// Blocks until the worker is idle (for `--script`), then takes its events.
+    public func waitForModel(timeout: Double, now: () -> Double) -> Bool {
+        flushDebounce(now: now())
+        let idle = worker?.waitUntilIdle(timeout: timeout) ?? true
+        receive(drainWorker(), now: now())
+        return idle
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Signal number caught (0: none). Written by the handler, read by the loop.
+nonisolated(unsafe) private var caughtSignal: Int32 = 0
+/// Write end of the self-pipe: the handler's only job is to wake `poll` (async-signal-safe).
+nonisolated(unsafe) private var signalWakeFD: Int32 = -1
+
+/// Monotonic seconds, for debounce and latency.
+public func monotonicSeconds() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}
+
+/// The interactive loop: `poll` on the keyboard and a wake pipe the worker and signal
+/// handlers write to, so the process sleeps until something happens (no busy loop), wakes for
+/// the debounce deadline, and redraws after every batch.
+public struct TerminalLoop {
+    public let session: PlaygroundSession
+    public let screen: CursesScreen
+    private let wakeRead: Int32
+
+    /// `wakeRead` is the read end of the pipe the worker's `wake` writes to.
+    public init(session: PlaygroundSession, screen: CursesScreen, wakeRead: Int32, wakeWrite: Int32) {
+        self.session = session
+        self.screen = screen
+        self.wakeRead = wakeRead
+        signalWakeFD = wakeWrite
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { number in
+                caughtSignal = number
+                var byte: UInt8 = 1
+                _ = write(signalWakeFD, &byte, 1)
+            }
+        }
+    }
+
+    /// A non-blocking pipe for waking the loop.
+    public static func makeWakePipe() -> (read: Int32, write: Int32)? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        return (fds[0], fds[1])
+    }
+
+    /// Runs until Ctrl-Q; returns the exit status (128+n after signal n).
+    public func run() -> Int32 {
+        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var scratch = [UInt8](repeating: 0, count: 256)
+        session.render(to: screen)
+        while true {
+            var timeout: Int32 = -1
+            if let deadline = session.debounceDeadline {
+                timeout = Int32(max(0, min(60_000, (deadline - monotonicSeconds()) * 1000 + 1)))
+            }
+            _ = poll(&fds, 2, timeout)
+            while read(wakeRead, &scratch, scratch.count) > 0 {}
+            if caughtSignal != 0 { return handleSignal(caughtSignal) }
+            let now = monotonicSeconds()
+            session.receive(session.drainWorker(), now: now)
+            while let key = screen.readKey() {
+                if session.handle(key, now: monotonicSeconds()) == .quit { return 0 }
+            }
+            session.tick(now: monotonicSeconds())
+            session.render(to: screen)
+        }
+    }
+
+    /// SIGINT/SIGTERM/SIGHUP: keep the user's text in a recovery file, restore the terminal.
+    private func handleSignal(_ number: Int32) -> Int32 {
+        session.shutdown()
+        var note = ""
+        if let text = session.unsavedText {
+            let path = DocumentFile.recoveryPath(for: session.path)
+            do {
+                try DocumentFile.saveAtomically(text, to: path)
+                note = "; unsaved text written to \(path) (the next `exitlens play` offers it)"
+            } catch {
+                note = "; could not write the recovery file: \(error)"
+            }
+        }
+        screen.end()
+        FileHandle.standardError.write(Data("exitlens: stopped by signal \(number)\(note)\n".utf8))
+        return 128 + number
+    }
+}

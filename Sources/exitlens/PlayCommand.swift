@@ -1,0 +1,142 @@
+import ArgumentParser
+import Completion
+import Foundation
+import Playground
+
+/// `exitlens play [FILE]`: the terminal playground — an editor whose ghost text is coloured by
+/// the layer each token exited at.
+struct Play: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Edit a file with early-exit ghost-text completion (F1 in the playground lists the keys).",
+        discussion: """
+        Without a terminal, --script FILE --dump DIR replays keys on an in-memory screen and \
+        writes screen dumps. Wide lines scroll horizontally; long files scroll.
+        """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "File to edit (created on first save); omit it for a scratch buffer.")
+    var file: String?
+
+    @Option(help: "Starting policy: full, sec, softmax, saturation, fixed or speculative (F2 cycles).")
+    var policy: String = "sec"
+
+    @Option(help: "Pause after typing before asking the model, in milliseconds.")
+    var debounce: Int = 120
+
+    @Option(name: .customLong("max-tokens"), help: "Longest suggestion, in tokens.")
+    var maxTokens: Int = 32
+
+    @Option(help: "Colours: auto (from the terminal and NO_COLOR), 256, 8 or none.")
+    var colors: String = "auto"
+
+    @Option(help: "Replay this keystroke script on an in-memory screen instead of the terminal.")
+    var script: String?
+
+    @Option(help: "With --script: the directory the screen dumps go to.")
+    var dump: String?
+
+    @Option(help: "With --script: screen size as WxH.")
+    var size: String = "120x40"
+
+    @Flag(name: .customLong("stable-timings"), help: "Show ‹ms› instead of timings (for golden screens).")
+    var stableTimings = false
+
+    func validate() throws {
+        guard PolicyKnobs.Kind(rawValue: policy) != nil else {
+            throw ValidationError("--policy must be one of \(PolicyKnobs.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
+        guard (1...512).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1…512") }
+        guard ["auto", "256", "8", "none"].contains(colors) else { throw ValidationError("--colors must be auto, 256, 8 or none") }
+        if dump != nil && script == nil { throw ValidationError("--dump needs --script") }
+    }
+
+    func run() throws {
+        // Everything that can fail without the terminal fails before it is touched.
+        let opened: DocumentFile.Opened?
+        do { opened = try file.map(DocumentFile.open) } catch { throw CommandError("\(error)") }
+        if script == nil && (isatty(STDIN_FILENO) != 1 || isatty(STDOUT_FILENO) != 1) {
+            throw CommandError("exitlens play needs a terminal on stdin and stdout (use --script FILE --dump DIR without one)")
+        }
+        let scriptText: String?
+        if let script {
+            do { scriptText = try String(contentsOfFile: script, encoding: .utf8) } catch {
+                throw CommandError("cannot read script \(script): \(error.localizedDescription)")
+            }
+        } else {
+            scriptText = nil
+        }
+        let model: LanguageModel
+        do { model = try modelOptions.load() } catch {
+            throw CommandError("cannot load model \(modelOptions.model): \(error)")
+        }
+        guard let wake = TerminalLoop.makeWakePipe() else { throw CommandError("cannot create a pipe") }
+        let wakeWrite = wake.write
+        let worker = CompletionWorker(engine: Completer(model: model)) {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+        var options = PlaygroundOptions()
+        options.debounce = Double(debounce) / 1000
+        options.maxTokens = maxTokens
+        options.stableTimings = stableTimings
+        let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        let buffer = EditorBuffer(text: opened?.text ?? "")
+        let kind = PolicyKnobs.Kind(rawValue: policy) ?? .sec
+        let info = ModelInfo(model: model)
+
+        if let scriptText {
+            let parts = size.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2 else { throw CommandError("--size must be WxH") }
+            options.theme = Theme(mode: colors == "auto" ? (noColorEnv ? .none : .full256) : Self.mode(colors))
+            let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
+                                            worker: worker, options: options, policy: kind)
+            offerRecovery(to: session, opened: opened)
+            do {
+                try ScriptRunner(session: session, screen: MemoryScreen(width: parts[0], height: parts[1]), dumpDirectory: dump).run(scriptText)
+            } catch {
+                session.shutdown()
+                throw CommandError("\(error)")
+            }
+            session.shutdown()
+            return
+        }
+
+        let screen: CursesScreen
+        do { screen = try CursesScreen(noColor: noColorEnv || colors == "none") } catch {
+            throw CommandError("\(error)")
+        }
+        var mode = screen.colorMode
+        if colors == "8" && mode == .full256 { mode = .eight }
+        options.theme = Theme(mode: mode)
+        let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
+                                        worker: worker, options: options, policy: kind)
+        offerRecovery(to: session, opened: opened)
+        let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
+        session.shutdown()
+        screen.end()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func mode(_ name: String) -> ColorMode {
+        switch name {
+        case "256": return .full256
+        case "8": return .eight
+        default: return .none
+        }
+    }
+
+    /// A recovery file left by a killed session is offered (Alt-r) unless it matches the file.
+    private func offerRecovery(to session: PlaygroundSession, opened: DocumentFile.Opened?) {
+        guard opened?.readOnlyReason == nil else { return }
+        let path = DocumentFile.recoveryPath(for: file)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        if text == (opened?.text ?? "") {
+            try? FileManager.default.removeItem(atPath: path)
+            return
+        }
+        session.offerRecovery(text)
+    }
+}

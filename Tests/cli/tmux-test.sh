@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End-to-end test of `exitlens play` in a real terminal (tmux): open a copy of a sample, type
+# the start of a function, wait for ghost text, accept it with Tab, save, quit; then check the
+# saved file and the captured screen (colours included). Also: too-small terminal, NO_COLOR,
+# no tty, unknown TERM, and SIGTERM writing a recovery file that the next run offers.
+# Usage: tmux-test.sh PATH/TO/exitlens MODEL_DIR   (a model with exit heads: ee-shared)
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+model=$(cd "$2" && pwd)
+sample=$(cd "$(dirname "$0")/../.." && pwd)/samples/fibonacci.py
+work=$(mktemp -d)
+sock="exitlens-test-$$"
+tm() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { tm kill-server 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap "tm kill-server; echo kept $work" EXIT
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# wait_for PATTERN [SECONDS]: poll the screen (plain text) until it matches.
+wait_for() {
+  local pattern=$1 limit=${2:-20} i=0
+  while [ "$i" -lt $((limit * 10)) ]; do
+    if tm capture-pane -p -t play 2>/dev/null | grep -q -- "$pattern"; then return 0; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+# start NAME ENV... -- ARGS...: run the playground in a fresh 120x40 tmux session called `play`.
+start() {
+  tm kill-session -t play 2>/dev/null
+  local envs=""
+  while [ "$1" != "--" ]; do envs="$envs $1"; shift; done; shift
+  tm new-session -d -s play -x 120 -y 40 \
+    "cd '$work' && env $envs '$bin' play --model '$model' $* ; echo \$? > '$work/rc'; sleep 60"
+}
+wait_rc() {
+  local i=0
+  while [ ! -s "$work/rc" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  cat "$work/rc" 2>/dev/null
+}
+
+# 1. Type, ghost text, Tab, save, quit.
+cp "$sample" "$work/fib.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --policy fixed --max-tokens 12 fib.py
+if wait_for "ExitLens" 30; then ok; else fail "playground did not start: $(tm capture-pane -p -t play)"; fi
+tm send-keys -t play Down Down Down Down Down Down Down Down Down Down Down Down End Enter C-u
+# Back to column 0 on a fresh line, then the start of a function.
+tm send-keys -t play Home Home 'def fibo'
+if wait_for "mean exit layer" 30; then ok; else fail "no finished ghost text: $(tm capture-pane -p -t play | tail -3)"; fi
+screen=$(tm capture-pane -p -e -t play)
+plain=$(tm capture-pane -p -t play)
+# Ghost tokens are drawn in the 256-colour exit-layer ramp (fixed k=3: layers 3 and 6 of 6).
+if printf '%s' "$screen" | grep -q $'\e\\[[0-9;]*38;5;\\(46\\|118\\|190\\|220\\|208\\|196\\)'; then ok; else fail "no ramp colours in: $(printf '%s' "$screen" | grep -n 'def fibo' | cat -v)"; fi
+if printf '%s' "$plain" | grep -q "Exit layers"; then ok; else fail "sidebar missing"; fi
+ghost_line=$(printf '%s' "$plain" | grep -m1 ' def fibo' | cut -c5-84 | sed 's/ *$//')
+tm send-keys -t play Tab
+sleep 0.3
+tm send-keys -t play C-s
+if wait_for "saved .*fib.py" 10; then ok; else fail "no saved message: $(tm capture-pane -p -t play | tail -2)"; fi
+tm send-keys -t play C-q
+rc=$(wait_rc)
+if [ "$rc" = "0" ]; then ok; else fail "quit rc='$rc'"; fi
+if head -c "$(wc -c < "$sample")" "$work/fib.py" | cmp -s - "$sample"; then ok; else fail "saved file lost the original text"; fi
+line=$(grep -m1 '^def fibo' "$work/fib.py")
+if [ -n "$line" ] && [ "${#line}" -gt 8 ]; then ok; else fail "ghost text not accepted into the file: '$line'"; fi
+# What was shown as ghost text (its first visible line) is what got saved.
+if [ -n "$ghost_line" ] && [ "${line:0:${#ghost_line}}" = "$ghost_line" ]; then ok; else fail "saved '$line' differs from the screen's '$ghost_line'"; fi
+
+# 2. Too small, then back; NO_COLOR draws no colours.
+rm -f "$work/rc"
+start TERM=xterm-256color NO_COLOR=1 -- --policy fixed --max-tokens 4 fib.py
+wait_for "ExitLens" 30
+tm resize-window -t play -x 50 -y 10
+if wait_for "terminal too small: 50×10" 10; then ok; else fail "too-small message missing: $(tm capture-pane -p -t play)"; fi
+tm resize-window -t play -x 120 -y 40
+if wait_for "F1Help" 10; then ok; else fail "no relayout after resize"; fi
+tm send-keys -t play C-Space
+wait_for "mean exit layer\|no suggestion\|stopped" 30
+if tm capture-pane -p -e -t play | grep -q $'38;5;'; then fail "NO_COLOR still drew 256 colours"; else ok; fi
+# 3. SIGTERM keeps unsaved text; the next run offers it.
+tm send-keys -t play End 'zzz_unsaved'
+sleep 0.5
+# The playground is the child of this session's pane shell (never match by name alone).
+pane=$(tm list-panes -t play -F '#{pane_pid}' | head -1)
+pid=$(pgrep -P "$pane" -f "exitlens" | head -1)
+[ -n "$pid" ] && kill -TERM "$pid"
+rc=$(wait_rc)
+if [ "$rc" = "143" ]; then ok; else fail "SIGTERM rc='$rc'"; fi
+if grep -q zzz_unsaved "$work/.fib.py.exitlens-recovery" 2>/dev/null; then ok; else fail "no recovery file"; fi
+rm -f "$work/rc"
+start TERM=xterm-256color -- fib.py
+if wait_for "Alt-r restores" 30; then ok; else fail "recovery not offered: $(tm capture-pane -p -t play | tail -2)"; fi
+tm send-keys -t play M-r
+if wait_for "zzz_unsaved" 10; then ok; else fail "recovery not restored"; fi
+tm send-keys -t play C-q C-q
+rc=$(wait_rc)
+if [ "$rc" = "0" ]; then ok; else fail "quit after recovery rc='$rc'"; fi
+
+# 4. No terminal, unknown TERM: one clear line, exit 1, terminal untouched.
+out=$("$bin" play --model "$model" "$work/fib.py" </dev/null 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "needs a terminal"; then ok; else fail "no-tty: rc=$rc '$out'"; fi
+rm -f "$work/rc"
+start TERM=no-such-terminal -- fib.py
+rc=$(wait_rc)
+if [ "$rc" = "1" ] && wait_for "unknown terminal type" 5; then ok; else fail "unknown TERM: rc='$rc' $(tm capture-pane -p -t play | head -3)"; fi
+# A model that fails to load: message, exit 1.
+: > "$work/empty.keys"
+out=$("$bin" play --model "$work/no-model" --script "$work/empty.keys" 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "cannot load model"; then ok; else fail "bad model: rc=$rc '$out'"; fi
+
+# 5. --script/--dump replays keys without a terminal and writes screen dumps.
+demo=$(cd "$(dirname "$0")/../.." && pwd)/samples/play-demo.keys
+cp "$sample" "$work/demo.py"
+if "$bin" play --model "$model" --script "$demo" --dump "$work/dumps" "$work/demo.py" </dev/null >/dev/null 2>"$work/err" \
+   && grep -q "Exit layers" "$work/dumps/1-ghost.txt" && grep -q "Inspector" "$work/dumps/2-inspector.txt" \
+   && grep -q "keys" "$work/dumps/4-help.txt" && cmp -s "$sample" "$work/demo.py"; then ok
+else fail "--script/--dump: $(cat "$work/err") $(ls "$work/dumps" 2>&1)"; fi
+
+echo "tmux: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
