@@ -68,9 +68,7 @@ struct Complete: ParsableCommand {
             traceTopK: max(0, traceTopK))
         if json {
             let result = try completer.complete(request)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSON(result)
         } else {
             // Stream the text as it is generated, like an editor's ghost text.
             var printed = 0

@@ -54,9 +54,7 @@ struct EvalCommand: ParsableCommand {
             try Charts.paretoSVG(report, title: "Quality vs speed — \(model.name), \(report.examples) examples").write(toFile: svg, atomically: true, encoding: .utf8)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(Charts.evaluation(report, markdown: markdown))
             if report.rows.count > 1 { print("\n" + Charts.pareto(report)) }

@@ -61,9 +61,7 @@ struct StudyCommand: ParsableCommand {
         }
         if json {
             struct Output: Encodable { let study: Study.Result; let wrongFirstToken: Evaluator.WrongFirstToken? }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Output(study: result, wrongFirstToken: wrong)), as: UTF8.self))
+            try printJSON(Output(study: result, wrongFirstToken: wrong))
             return
         }
         print(markdown ? Charts.studyMarkdown(result) : Charts.study(result))
