@@ -3,6 +3,7 @@ import Completion
 import Evaluation
 import Foundation
 import Model
+import Playground
 
 /// `exitlens bench`: prefill and decode speed of the full-depth model.
 struct Bench: ParsableCommand {
@@ -33,16 +34,20 @@ struct Bench: ParsableCommand {
         valueName: "spec"))
     var policies: [String] = []
 
-    @Option(help: "Prompt source for --policy: a file or directory of source files.")
+    @Option(help: "Prompt source for --policy and --playground: a file or directory of source files.")
     var prompts: String = "samples"
 
     @Option(name: .customLong("prompt-count"), help: "Prompts for --policy, cut evenly from the files.")
     var promptCount: Int = 64
 
-    @Option(name: .customLong("max-tokens"), help: "Tokens per completion for --policy.")
+    @Option(name: .customLong("max-tokens"), help: "Tokens per completion for --policy and --playground.")
     var maxTokens: Int = 16
 
+    @Flag(help: "Measure the playground's latency from request (end of debounce) to the first ghost token on screen, typing --prompts files through the real session, worker and renderer (--policy: its kind, default sec).")
+    var playground = false
+
     func run() throws {
+        if playground { return try runPlayground() }
         if !policies.isEmpty { return try runPolicies() }
         var options = DecodeBenchmark.Options()
         options.contexts = try parseList(contexts, "--contexts")
@@ -79,6 +84,34 @@ struct Bench: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(PolicyBenchmark.text(report))
+        }
+    }
+
+    private func runPlayground() throws {
+        var options = PlaygroundBenchmark.Options()
+        options.maxTokens = max(1, maxTokens)
+        if let spec = policies.first {
+            let name = String(spec.split(separator: ":").first ?? "")
+            guard let kind = PolicyKnobs.Kind(rawValue: name) else {
+                throw ValidationError("--playground --policy must be one of \(PolicyKnobs.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.policy = kind
+        }
+        let model = try modelOptions.load()
+        let files = SourceFiles.list(prompts)
+        guard !files.isEmpty else { throw CommandError("\(prompts): no readable source files") }
+        let report = try PlaygroundBenchmark(options: options).run(model: model, threads: modelOptions.threads, files: files) { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        let machine = MachineInfo.current()
+        if json {
+            struct Output: Encodable { var machine: MachineInfo; var playground: PlaygroundBenchmark.Report }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(Output(machine: machine, playground: report)), as: UTF8.self))
+        } else {
+            print(PlaygroundBenchmark.text(report))
+            print("machine \(machine.cpu) · \(machine.cores) cores · \(machine.date)")
         }
     }
 
