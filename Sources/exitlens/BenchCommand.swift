@@ -60,9 +60,7 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(BenchReportFormatter.text(report))
         }
@@ -79,9 +77,7 @@ struct Bench: ParsableCommand {
         }
         FileHandle.standardError.write(Data("\n".utf8))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(PolicyBenchmark.text(report))
         }
@@ -106,9 +102,7 @@ struct Bench: ParsableCommand {
         let machine = MachineInfo.current()
         if json {
             struct Output: Encodable { var machine: MachineInfo; var playground: PlaygroundBenchmark.Report }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Output(machine: machine, playground: report)), as: UTF8.self))
+            try printJSON(Output(machine: machine, playground: report))
         } else {
             print(PlaygroundBenchmark.text(report))
             print("machine \(machine.cpu) · \(machine.cores) cores · \(machine.date)")
