@@ -128,6 +128,14 @@ public final class Completer: @unchecked Sendable {
         cache = model.network.makeCache()
     }
 
+    /// How many leading tokens of `ids` have reusable K/V in the cache (always leaving at least
+    /// the last token to run, since its logits are needed).
+    private func commonPrefix(_ ids: [Int]) -> Int {
+        var common = 0
+        while common < min(ids.count - 1, cachedPrompt.count, cache.length) && ids[common] == cachedPrompt[common] { common += 1 }
+        return common
+    }
+
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
         let network = model.network, config = network.config, L = config.layerCount
@@ -163,24 +171,28 @@ public final class Completer: @unchecked Sendable {
                 throw ModelError.invalidInput("speculative decoding is lossless against greedy decoding only; use temperature 0")
             }
             try model.earlyExit.check(speculative.draftPolicy)
-            cachedPrompt = [] // the speculative decoder manages the cache itself
+            // Verification leaves full-depth K/V behind, so the prompt prefix stays reusable.
+            let common = commonPrefix(ids)
+            cachedPrompt = []
+            result.reusedPromptTokens = common
             let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
             result.policy = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
             var first = true
-            let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache) { id, trace in
+            let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache, reusingPrefix: common) { id, trace in
                 // The first token's time is the prompt's full-depth prefill.
                 if first { result.prefillSeconds = trace.seconds; first = false }
                 emit(id, trace, seconds: trace.seconds)
             }
             result.finishReason = out.count < maxNew ? (cache.length >= cache.capacity ? .contextFull : .endOfText) : .maxTokens
+            cache.truncate(to: ids.count)
+            cachedPrompt = ids
             result.draftAcceptance = spec.acceptanceRate
             result.meanAcceptedLength = spec.meanAcceptedLength
         } else {
             // Prefix cache: reuse the keys and values of the longest common prefix with the last
             // prompt (always re-running at least the last token, whose logits we need). Generated
             // tokens are never reused: early exit gave them copied, not computed, K/V.
-            var common = 0
-            while common < min(ids.count - 1, cachedPrompt.count) && ids[common] == cachedPrompt[common] { common += 1 }
+            let common = commonPrefix(ids)
             cache.truncate(to: common)
             cachedPrompt = []
             let logits = try network.prefill(Array(ids[common...]), cache: cache).logits

@@ -36,13 +36,16 @@ public final class SpeculativeDecoder: @unchecked Sendable {
 
     /// Greedy-decodes up to `maxTokens` after `prompt` (already tokenised), calling `onToken`
     /// for each emitted token. Ends early at `stopToken` (not emitted) or a full context.
-    public func generate(prompt: [Int], maxTokens: Int, stopToken: Int?, cache: KVCache,
+    /// `reusingPrefix` positions of `cache` already hold full-depth keys and values of
+    /// `prompt`'s first tokens (a prefix cache); only the rest of the prompt is prefilled.
+    public func generate(prompt: [Int], maxTokens: Int, stopToken: Int?, cache: KVCache, reusingPrefix: Int = 0,
                          onToken: (Int, TokenTrace) -> Void) throws -> [Int] {
         drafted = 0; accepted = 0; verifications = 0; acceptedLengths = []
         let network = model.network, config = network.config, L = config.layerCount
-        cache.truncate(to: 0)
+        let reused = max(0, min(reusingPrefix, prompt.count - 1, cache.length))
+        cache.truncate(to: reused)
         var start = DispatchTime.now()
-        var logits = try network.prefill(prompt, cache: cache).logits
+        var logits = try network.prefill(Array(prompt[reused...]), cache: cache).logits
         var output: [Int] = []
         // The first token comes from the prompt's full-depth pass.
         var pending = logits.withUnsafeBufferPointer { Sampler.argmax($0) }

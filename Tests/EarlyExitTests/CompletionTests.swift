@@ -106,3 +106,19 @@ import Testing
         #expect(try completer.complete(CompletionRequest(prompt: "for index in", maxTokens: 3, stopAtEndOfText: false)).tokens.count == 3)
     }
 }
+
+/// Speculative completions reuse the prompt prefix too, without changing their output.
+@Suite struct SpeculativePrefixCacheTests {
+    @Test func speculativeReusesThePrefixAndStaysLossless() throws {
+        let model = try CompletionPolicyTests.load("ee-separate")
+        let warm = Completer(model: model)
+        let spec = SpeculativeOptions(draftPolicy: FixedLayerPolicy(layer: 3), draftLength: 3)
+        let base = "for index in range(10):\n    total += index"
+        for (i, prompt) in [base, base + "\n", base + "\n    count"].enumerated() {
+            let r = try warm.complete(CompletionRequest(prompt: prompt, maxTokens: 10, stopAtEndOfText: false, speculative: spec))
+            let full = try Completer(model: model).complete(CompletionRequest(prompt: prompt, maxTokens: 10, stopAtEndOfText: false))
+            #expect(r.tokens.map(\.id) == full.tokens.map(\.id), "prompt \(i)")
+            if i > 0 { #expect(r.reusedPromptTokens > 0) }
+        }
+    }
+}
