@@ -9,9 +9,9 @@ D=${DATA:-training/data/test}
 N=${SAMPLES:-1000}
 mkdir -p bench/out docs
 swift build -c release --product exitlens
-$B study --model "$M" --data "$D" --max-tokens 50000 --samples "$N" --svg docs/study.svg | tee bench/out/study.txt
-$B study --model "$M" --data "$D" --max-tokens 50000 --samples 0 --markdown > bench/out/study.md
-$B eval --model "$M" --data "$D" --samples "$N" --sweep --svg docs/pareto.svg | tee bench/out/eval.txt
+$B study --model "$M" --data "$D" --max-tokens 30000 --samples "$N" --svg docs/study.svg | tee bench/out/study.txt
+$B eval --model "$M" --data "$D" --samples "$N" --sweep --markdown --svg docs/pareto.svg | tee bench/out/eval.md
+$B bench --playground --model "$M" --threads 2 | tee bench/out/playground.txt
 $B bench --model "$M" --prompts "$D" --max-tokens 16 --repeats 1 \
   --policy sec:2:2 --policy sec:0.95:0.9 --policy sec:0.9:0.7 --policy sec:0.8:0.6 --policy sec:0.6:0 \
   --policy fixed:3 --policy fixed:6 --policy fixed:9 --policy speculative:3:4 --policy speculative:6:4 \

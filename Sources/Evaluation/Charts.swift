@@ -52,6 +52,10 @@ public enum Charts {
         if markdown {
             var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---:" }.joined(separator: "|") + "|"]
             lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+            let w = r.wrongFirstToken
+            lines.append("")
+            lines.append(String(format: "Full depth: acceptance %.1f%% after a right first token (%d examples), %.1f%% after a wrong one (%d; paper: 4.2%%).",
+                                100 * w.acceptanceRightFirst, w.rightFirst, 100 * w.acceptanceWrongFirst, w.wrongFirst))
             return lines.joined(separator: "\n")
         }
         let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
