@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the numbers and charts of EVALUATION.md and the early-exit table of BENCHMARKS.md
-# (about 15 minutes on 2 cores). Needs `make corpus` for the test split.
+# (about 15 minutes on 2 cores). Needs `make corpus` for the test split. The acceptance split by a
+# right/wrong first token comes from the eval run (its `full` row), not a second study run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=.build/release/exitlens
@@ -9,7 +10,7 @@ D=${DATA:-training/data/test}
 N=${SAMPLES:-1000}
 mkdir -p bench/out docs
 swift build -c release --product exitlens
-$B study --model "$M" --data "$D" --max-tokens 30000 --samples "$N" --svg docs/study.svg | tee bench/out/study.txt
+$B study --model "$M" --data "$D" --max-tokens 30000 --samples 0 --svg docs/study.svg | tee bench/out/study.txt
 $B eval --model "$M" --data "$D" --samples "$N" --sweep --markdown --svg docs/pareto.svg | tee bench/out/eval.md
 $B bench --playground --model "$M" --threads 2 | tee bench/out/playground.txt
 $B bench --model "$M" --prompts "$D" --max-tokens 16 --repeats 1 \
