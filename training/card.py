@@ -102,7 +102,7 @@ def main():
               + f"; total {sum(timing.values()) / 60:.1f} min.")
         for k, r in exr.items():
             if r:
-                w(f"- Exit heads `{k}`: {r['steps']} steps, {r['tokens']:,} tokens, {r['elapsed'] / 60:.1f} min, {r['bytes'] / 1e6:.1f} MB.")
+                w(f"- Exit heads `{k}`: {r['steps']} steps, {r['tokens']:,} tokens, {r['elapsed'] / 60:.1f} min, {r['bytes']:,} bytes.")
         if ctl:
             w(f"- Controller: {ctl['steps']} feature batches, {ctl['tokens']:,} tokens, {ctl['elapsed'] / 60:.1f} min.")
         w("")
@@ -151,7 +151,7 @@ def main():
         aa = J(os.path.join(R, "ablation", "ee", "args.json"))
         w(f"Two runs of this recipe with the same seed, data order and schedule, {abl['ee']['tokens']:,} tokens each "
           f"(token budget {aa['token_budget']:.0f}); with the early-exit loss (s = {aa['ee_scale']}) and without (s = 0). "
-          "Val loss / top-1 through ln_f + tied head at every layer (first %d val windows):\n" % aa["eval_seqs"])
+          "Val loss / top-1 through ln_f + tied head at every layer (%d windows of 512 val tokens spread over the split, bf16 autocast):\n" % aa["eval_seqs"])
         w("| layer | with EE loss | without | with EE top-1 | without top-1 |\n|---|---|---|---|---|")
         for l in range(L):
             w(f"| {l + 1} | {abl['ee']['val_loss'][l]:.3f} | {abl['noee']['val_loss'][l]:.3f} | "
