@@ -50,7 +50,8 @@ extension PlaygroundSession {
             var layers = StyledLine()
             layers.append("layers ", .plain)
             for (i, t) in s.tokens.prefix(max(0, (w - 7) / 2)).enumerated() {
-                layers.append(String(t.trace.exitLayer % 10), ghostStyle(layer: t.trace.exitLayer).with(dim: false))
+                // One character per token: layers 1–9 as digits, 10 and up as a, b, c… (base 36).
+                layers.append(String(t.trace.exitLayer, radix: 36), ghostStyle(layer: t.trace.exitLayer).with(dim: false))
                 if i < s.tokens.count - 1 { layers.append(" ", .plain) }
             }
             styled(layers)
@@ -69,6 +70,11 @@ extension PlaygroundSession {
         }
         if stats.promptTokens > 0 {
             line("prefix cache \(stats.reusedPromptTokens)/\(stats.promptTokens) reused")
+        }
+        // The histogram needs its heading, one bar and the legend row; skip it on short panels.
+        guard row + 3 <= rect.row + rect.height else {
+            if row < rect.row + rect.height { drawLegend(on: screen, row: rect.row + rect.height - 1, in: rect) }
+            return
         }
         line("Exit layers (all tokens)", theme.heading)
         let total = stats.exitHistogram.reduce(0, +)
@@ -89,15 +95,21 @@ extension PlaygroundSession {
             styled(bar)
             start = end + 1
         }
+        // The legend takes the last row, and only when nothing was drawn there.
+        if row < rect.row + rect.height { drawLegend(on: screen, row: rect.row + rect.height - 1, in: rect) }
+    }
+
+    /// The colour ramp's legend, shallow to deep.
+    private func drawLegend(on screen: Screen, row: Int, in rect: Rect) {
+        let theme = options.theme, L = model.layerCount
         var legend = StyledLine()
         legend.append("shallow ", theme.muted)
-        for step in 0..<options.theme.rampSteps {
-            let layer = L <= 1 ? 1 : 1 + Int((Double(step) + 0.5) / Double(options.theme.rampSteps) * Double(L - 1))
+        for step in 0..<theme.rampSteps {
+            let layer = L <= 1 ? 1 : 1 + Int((Double(step) + 0.5) / Double(theme.rampSteps) * Double(L - 1))
             legend.append("█", ghostStyle(layer: layer).with(dim: false))
         }
         legend.append(" deep", theme.muted)
-        row = max(row, rect.row + rect.height - 1)
-        if row < rect.row + rect.height + 1 { row = rect.row + rect.height - 1; styled(legend) }
+        legend.draw(on: screen, row: row, column: rect.column + 2, skip: 0, width: rect.width - 2)
     }
 
     /// A Unicode bar with eighth-block resolution.
