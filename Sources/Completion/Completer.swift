@@ -199,7 +199,7 @@ public final class Completer: @unchecked Sendable {
             cachedPrompt = ids
             result.reusedPromptTokens = common
             defer { cache.truncate(to: ids.count) }
-            result.prefillSeconds = seconds(since: start)
+            result.prefillSeconds = elapsedSeconds(since: start)
             var sampler = Sampler(request.sampling)
             var context = ids
             let early = EarlyExitDecoder(model: model.earlyExit, policy: request.policy, traceTopK: request.traceTopK)
@@ -208,7 +208,7 @@ public final class Completer: @unchecked Sendable {
             var trace = TokenTrace(token: next, exitLayer: L)
             trace.flops = CostModel.fullToken(config: config, position: ids.count - 1)
             trace.fullFlops = trace.flops.total
-            var stepSeconds = seconds(since: start)
+            var stepSeconds = elapsedSeconds(since: start)
             while true {
                 if next == stopToken { result.finishReason = .endOfText; break }
                 trace.token = next
@@ -242,12 +242,8 @@ public final class Completer: @unchecked Sendable {
             last.text += tail
             result.tokens.append(last)
         }
-        result.totalSeconds = seconds(since: start)
+        result.totalSeconds = elapsedSeconds(since: start)
         return result
     }
 }
 
-@inline(__always)
-func seconds(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-}

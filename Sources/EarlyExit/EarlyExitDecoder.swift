@@ -151,7 +151,8 @@ public struct StepCancelled: Error, CustomStringConvertible {
     public var description: String { "step cancelled" }
 }
 
+/// Wall-clock seconds since `start` (shared by the decoders, completion and benchmarks).
 @inline(__always)
-func elapsedSeconds(since start: DispatchTime) -> Double {
+public func elapsedSeconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }

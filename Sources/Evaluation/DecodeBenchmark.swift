@@ -1,4 +1,5 @@
 import Dispatch
+import EarlyExit
 import Foundation
 import Kernels
 import Model
@@ -71,7 +72,7 @@ public struct DecodeBenchmark: Sendable {
                 let cache = model.makeCache()
                 let start = DispatchTime.now()
                 _ = try model.prefill(Array(prompt.prefix(promptLength)), cache: cache)
-                prefillTimes[m].append(elapsed(since: start))
+                prefillTimes[m].append(elapsedSeconds(since: start))
 
                 let ws = model.makeWorkspace()
                 for (c, context) in contexts.enumerated() {
@@ -81,7 +82,7 @@ public struct DecodeBenchmark: Sendable {
                     for step in 0..<steps {
                         let t0 = DispatchTime.now()
                         _ = try model.decode(prompt[context - steps + step], cache: cache, workspace: ws)
-                        decodeTimes[m][c].append(elapsed(since: t0))
+                        decodeTimes[m][c].append(elapsedSeconds(since: t0))
                     }
                 }
             }
@@ -140,7 +141,7 @@ public struct DecodeBenchmark: Sendable {
                 }
                 partial.pointer[worker * 16] = (acc0 + acc1 + acc2 + acc3).sum()
             }
-            let seconds = elapsed(since: start)
+            let seconds = elapsedSeconds(since: start)
             sink += partial.pointer[0]
             best = max(best, Double(count * 4) / seconds / 1e9)
         }

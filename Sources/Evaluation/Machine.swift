@@ -26,11 +26,6 @@ public func peakResidentBytes() -> Int {
     return Int(usage.ru_maxrss) * 1024 // Linux reports kilobytes.
 }
 
-/// Wall-clock seconds since `start`.
-@inline(__always)
-func elapsed(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-}
 
 /// The `q`-quantile (0…1) of `values` by nearest rank.
 public func quantile(_ values: [Double], _ q: Double) -> Double {
