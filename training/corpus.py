@@ -86,6 +86,19 @@ def split_of(identity):
     return "train" if h < 9800 else ("val" if h < 9900 else "test")
 
 
+def check_python():
+    """The corpus is the Python 3.11 standard library *with* its test suite: refuse anything else
+    rather than silently build a different corpus (Debian ships test/ in a separate package)."""
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"corpus.py: needs Python 3.11 (this is {sys.version.split()[0]}); "
+                 "run it with a 3.11 interpreter (make PYTHON=/path/to/python3.11)")
+    test_dir = os.path.join(sysconfig.get_paths()["stdlib"], "test")
+    n = len([f for f in os.listdir(test_dir) if f.startswith("test_")]) if os.path.isdir(test_dir) else 0
+    if n < 100:
+        sys.exit(f"corpus.py: {test_dir} holds {n} test modules, not the full test suite; "
+                 "on Debian: apt-get install libpython3.11-testsuite")
+
+
 def iter_sources(pins, wheel_dir):
     stdlib = sysconfig.get_paths()["stdlib"]
     files = []
@@ -114,6 +127,7 @@ def main():
     ap.add_argument("--stdlib-only", action="store_true", help="smoke: no packages")
     ap.add_argument("--max-files", type=int, default=0, help="smoke: stop after N source files")
     args = ap.parse_args()
+    check_python()
     pins = [] if args.stdlib_only else read_manifest(args.manifest)
     wheel_dir = os.path.join(args.out, "wheels")
     os.makedirs(wheel_dir, exist_ok=True)
