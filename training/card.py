@@ -4,6 +4,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import platform
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,6 +27,12 @@ def machine():
     except OSError:
         pass
     return f"{os.cpu_count()}-core {name}, CPU only ({platform.system()} {platform.machine()})"
+
+
+def recipe_budget():
+    """The backbone budget `make model` uses, read from the Makefile so the card cannot drift from it."""
+    m = re.search(r"^BACKBONE_SECONDS \?= (\d+)", open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "Makefile")).read(), re.M)
+    return m.group(1) if m else "?"
 
 
 def main():
@@ -92,7 +99,7 @@ def main():
         w(f"- Backbone: {fin['step']:,} steps x {bargs['batch']} x {bargs['model']['n_positions']} tokens = "
           f"**{fin['tokens']:,} tokens seen** ({fin['tokens'] / max(1, tmeta['tokens']['train']):.2f} epochs of train) in "
           f"{fin['elapsed'] / 60:.1f} min of training steps ({fin['tokens'] / fin['elapsed']:.0f} tokens/s); "
-          f"time budget {bargs['time_budget']:.0f} s (the recipe's default is 6600 s).")
+          f"time budget {bargs['time_budget']:.0f} s (the recipe's default `BACKBONE_SECONDS` is {recipe_budget()} s).")
         w(f"- AdamW (0.9, 0.95), lr {bargs['lr']} warmup {bargs['warmup']} steps, cosine to {bargs['min_lr_frac']}x over the budget, "
           f"weight decay {bargs['wd']}, grad clip 1.0, seed {bargs['seed']}.")
         w(f"- Early-exit loss: (CE_L + s * sum_l<L (l/L) CE_l) / (1 + s * sum l/L), s = {bargs['ee_scale']}, through the shared "

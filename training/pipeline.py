@@ -32,7 +32,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "default"))
-    ap.add_argument("--backbone-seconds", type=float, default=6600)
+    ap.add_argument("--backbone-seconds", type=float, default=5400)
     ap.add_argument("--exit-seconds", type=float, default=600)
     ap.add_argument("--separate-seconds", type=float, default=300)
     ap.add_argument("--controller-seconds", type=float, default=300)
