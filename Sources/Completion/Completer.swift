@@ -109,6 +109,12 @@ public struct CompletionResult: Sendable, Codable {
     public var meanExitLayer: Double {
         tokens.isEmpty ? 0 : Double(tokens.map(\.trace.exitLayer).reduce(0, +)) / Double(tokens.count)
     }
+
+    /// Mean exit layer as reports show it: an empty completion is charged the layer where its work
+    /// ended (the stop decision's, else full depth `layers`) rather than 0.
+    public func reportedExitLayer(layers: Int) -> Double {
+        tokens.isEmpty ? Double(stop?.exitLayer ?? layers) : meanExitLayer
+    }
 }
 
 /// Runs completions on a `LanguageModel`: tokenize, prefill, then decode token by token

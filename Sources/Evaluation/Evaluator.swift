@@ -98,7 +98,7 @@ public struct Evaluator: Sendable {
                 if Metrics.accepted(completion: r.text, reference: reference) { a.accepted += 1 }
                 if r.finishReason == .stopped { a.stopped += 1 }
                 if ids.isEmpty { a.empty += 1 }
-                a.exit += ids.isEmpty ? Double(r.stop?.exitLayer ?? L) : r.meanExitLayer
+                a.exit += r.reportedExitLayer(layers: L)
                 a.flops += r.flops
                 a.full += r.fullFlops
                 a.tokens += ids.count

@@ -57,6 +57,7 @@ public struct PolicyBenchmark: Sendable {
 
     public func run(model: LanguageModel, specs: [PolicySpec], prompts: [String], progress: (String) -> Void = { _ in }) throws -> Report {
         let completer = Completer(model: model)
+        let layers = model.network.config.layerCount
         let all = [try PolicySpec("full")] + specs
         var perToken = [[Double]](repeating: [], count: all.count)
         var ratios = [[Double]](repeating: [], count: all.count)
@@ -77,9 +78,7 @@ public struct PolicyBenchmark: Sendable {
                     perToken[s].append(ms)
                     if s == 0 { fullIDs = r.tokens.map(\.id); fullMs = ms }
                     ratios[s].append(fullMs / ms)
-                    // An empty completion (end of text first) has no exit layer; averaging in its 0 would
-                    // make even `full` look shallower than L.
-                    if !r.tokens.isEmpty { exitLayers[s].append(r.meanExitLayer) }
+                    exitLayers[s].append(r.reportedExitLayer(layers: layers))
                     flops[s] += r.flops
                     fullFlops[s] += r.fullFlops
                     if r.tokens.map(\.id) == fullIDs { identical[s] += 1 }
@@ -92,7 +91,7 @@ public struct PolicyBenchmark: Sendable {
         let n = Double(prompts.count * repeats)
         let rows = all.enumerated().map { s, spec in
             Row(policy: spec.text, msPerToken: quantile(perToken[s], 0.5), speedup: quantile(ratios[s], 0.5),
-                meanExitLayer: exitLayers[s].reduce(0, +) / Double(max(1, exitLayers[s].count)), flopsRatio: fullFlops[s] > 0 ? flops[s] / fullFlops[s] : 1,
+                meanExitLayer: exitLayers[s].reduce(0, +) / n, flopsRatio: fullFlops[s] > 0 ? flops[s] / fullFlops[s] : 1,
                 identicalToFull: Double(identical[s]) / n, stops: stops[s],
                 draftAcceptance: acceptance[s].isEmpty ? nil : acceptance[s].reduce(0, +) / Double(acceptance[s].count),
                 meanAcceptedLength: acceptedLength[s].isEmpty ? nil : acceptedLength[s].reduce(0, +) / Double(acceptedLength[s].count))
