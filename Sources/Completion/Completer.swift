@@ -144,19 +144,19 @@ public final class Completer: @unchecked Sendable {
 
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
-        let network = model.network, config = network.config, L = config.layerCount
+        let network = model.network, shape = network.shape, L = shape.layerCount
         try model.earlyExit.check(request.policy)
         let start = DispatchTime.now()
         var ids = request.promptIDs ?? model.tokenizer.encode(request.prompt)
-        if ids.isEmpty, let bos = config.bosTokenID ?? model.tokenizer.endOfTextID {
+        if ids.isEmpty, let bos = shape.bosTokenID ?? model.tokenizer.endOfTextID {
             ids = [bos] // GPT-2 needs at least one token to condition on.
         }
         guard !ids.isEmpty else { throw ModelError.invalidInput("the prompt is empty and the model has no <|endoftext|> token") }
         // Keep the end of the prompt: that is what a completion continues.
-        let maxNew = max(0, min(request.maxTokens, config.contextLength - 1))
-        let dropped = max(0, ids.count - (config.contextLength - maxNew))
+        let maxNew = max(0, min(request.maxTokens, shape.contextLength - 1))
+        let dropped = max(0, ids.count - (shape.contextLength - maxNew))
         if dropped > 0 { ids.removeFirst(dropped) }
-        let stopToken = request.stopAtEndOfText ? (model.tokenizer.endOfTextID ?? config.eosTokenID) : nil
+        let stopToken = request.stopAtEndOfText ? (model.tokenizer.endOfTextID ?? shape.eosTokenID) : nil
 
         var decoder = StreamingDecoder(tokenizer: model.tokenizer)
         var result = CompletionResult(text: "", tokens: [], promptTokenCount: ids.count, promptTokenIDs: ids,
@@ -212,7 +212,7 @@ public final class Completer: @unchecked Sendable {
             // The first token comes from the prompt's full-depth pass: no decision, no stop.
             var next = logits.withUnsafeBufferPointer { sampler.next($0, context: context) }
             var trace = TokenTrace(token: next, exitLayer: L)
-            trace.flops = CostModel.fullToken(config: config, position: ids.count - 1)
+            trace.flops = CostModel.fullToken(shape: shape, position: ids.count - 1)
             trace.fullFlops = trace.flops.total
             var stepSeconds = elapsedSeconds(since: start)
             while true {

@@ -15,7 +15,7 @@ public struct LanguageModel: Sendable {
     public let earlyExit: EarlyExitModel
     public let tokenizer: BPETokenizer
 
-    public var network: GPT2 { earlyExit.network }
+    public var network: any Transformer { earlyExit.network }
     /// Short display name (the directory's name).
     public var name: String { directory.lastPathComponent }
 
@@ -31,12 +31,12 @@ public struct LanguageModel: Sendable {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelError.file(directory.path, "is not a model directory")
         }
-        let network = try GPT2.load(directory: directory, threads: threads, precision: precision)
+        let network = try loadNetwork(directory: directory, threads: threads, precision: precision)
         let tokenizer = try BPETokenizer.load(directory: directory)
         // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up front.
-        guard tokenizer.vocabularySize <= network.config.vocabularySize else {
+        guard tokenizer.vocabularySize <= network.shape.vocabularySize else {
             throw ModelError.file(directory.lastPathComponent,
-                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocab_size is \(network.config.vocabularySize)")
+                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocab_size is \(network.shape.vocabularySize)")
         }
         return LanguageModel(earlyExit: try EarlyExitModel(network: network, directory: directory), tokenizer: tokenizer, directory: directory)
     }

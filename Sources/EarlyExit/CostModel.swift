@@ -8,39 +8,58 @@ import Model
 /// 2·n·d for the scores, 5·n·H for the softmax and 2·n·d for the weighted sum.
 public enum CostModel {
     public static func layerNormFlops(_ d: Double) -> Double { 8 * d }
+    /// RMSNorm: squares and their sum, then scale and gain.
+    public static func rmsNormFlops(_ d: Double) -> Double { 4 * d }
+
+    static func normFlops(_ s: ModelShape) -> Double {
+        s.usesRMSNorm ? rmsNormFlops(Double(s.embeddingSize)) : layerNormFlops(Double(s.embeddingSize))
+    }
+
+    /// RoPE turns each pair with 4 multiplies and 2 adds: 3 FLOPs per rotated element.
+    static func rotaryFlops(_ elements: Int) -> Double { 3 * Double(elements) }
 
     /// One full block for the token at `position`, split by component.
-    public static func block(config c: GPT2Config, position: Int) -> FlopBreakdown {
-        let d = Double(c.embeddingSize), inner = Double(c.innerSize), n = Double(position + 1), h = Double(c.headCount)
+    ///
+    /// GPT-2 has biases everywhere and a GELU MLP (4 matrices in all); Llama has a gated SwiGLU MLP
+    /// (gate, up, down; SiLU·up counted 6 per element) and rotary queries and keys; Qwen2 adds q/k/v biases.
+    public static func block(shape s: ModelShape, position: Int) -> FlopBreakdown {
+        let d = Double(s.embeddingSize), inner = Double(s.innerSize), n = Double(position + 1), h = Double(s.headCount)
+        let qw = Double(s.queryWidth), qkvw = Double(s.qkvWidth)
+        let gpt2 = s.architecture == .gpt2, qkvBias = s.architecture != .llama
         var f = FlopBreakdown()
-        f.norms = 2 * layerNormFlops(d)
-        f.qkv = 2 * d * 3 * d + 3 * d
-        f.attention = 2 * n * d + 5 * n * h + 2 * n * d
-        f.projection = 2 * d * d + d + d // + residual add
-        f.mlp = 2 * d * inner + inner + 8 * inner + 2 * inner * d + d + d
+        f.norms = 2 * normFlops(s)
+        f.qkv = 2 * d * qkvw + (qkvBias ? qkvw : 0) + (s.usesRotary ? rotaryFlops(s.queryWidth + s.kvWidth) : 0)
+        f.attention = 2 * n * qw + 5 * n * h + 2 * n * qw
+        f.projection = 2 * qw * d + (gpt2 ? d : 0) + d // + residual add
+        if s.gatedMLP {
+            f.mlp = 2 * d * 2 * inner + 6 * inner + 2 * inner * d + d
+        } else {
+            f.mlp = 2 * d * inner + inner + 8 * inner + 2 * inner * d + d + d
+        }
         return f
     }
 
-    /// State copying into one skipped layer: `ln_1` and the K/V projections, nothing else.
-    public static func stateCopy(config c: GPT2Config) -> Double {
-        let d = Double(c.embeddingSize)
-        return layerNormFlops(d) + 2 * d * 2 * d + 2 * d
+    /// State copying into one skipped block: its attention norm and the K/V projections (and the
+    /// keys' rotation), nothing else.
+    public static func stateCopy(shape s: ModelShape) -> Double {
+        let d = Double(s.embeddingSize), kv = Double(s.kvWidth)
+        return normFlops(s) + 2 * d * 2 * kv + (s.architecture != .llama ? 2 * kv : 0) + (s.usesRotary ? rotaryFlops(s.kvWidth) : 0)
     }
 
-    /// Embedding lookup and position add.
-    public static func embedding(config c: GPT2Config) -> Double { Double(c.embeddingSize) }
+    /// Embedding lookup and (GPT-2) position add.
+    public static func embedding(shape s: ModelShape) -> Double { s.architecture == .gpt2 ? Double(s.embeddingSize) : 0 }
 
-    /// The final `ln_f` + LM head.
-    public static func finalHead(config c: GPT2Config) -> Double {
-        layerNormFlops(Double(c.embeddingSize)) + 2 * Double(c.embeddingSize) * Double(c.vocabularySize)
+    /// The final norm + LM head.
+    public static func finalHead(shape s: ModelShape) -> Double {
+        normFlops(s) + 2 * Double(s.embeddingSize) * Double(s.vocabularySize)
     }
 
     /// Everything a full-depth token costs at `position`.
-    public static func fullToken(config c: GPT2Config, position: Int) -> FlopBreakdown {
+    public static func fullToken(shape s: ModelShape, position: Int) -> FlopBreakdown {
         var f = FlopBreakdown()
-        f.embedding = embedding(config: c)
-        for _ in 0..<c.layerCount { f += block(config: c, position: position) }
-        f.head = finalHead(config: c)
+        f.embedding = embedding(shape: s)
+        for _ in 0..<s.layerCount { f += block(shape: s, position: position) }
+        f.head = finalHead(shape: s)
         return f
     }
 }

@@ -32,35 +32,30 @@ public final class EarlyExitDecoder: @unchecked Sendable {
         self.traceTopK = traceTopK
         workspace = model.network.makeWorkspace()
         probe = LayerProbe(network: model.network, workspace: workspace, heads: model.heads, controller: model.controller)
-        exitLogits = FloatBuffer(count: model.network.config.vocabularySize)
+        exitLogits = FloatBuffer(count: model.network.shape.vocabularySize)
     }
 
-    /// Feeds `token` at position `cache.length` and decides layer by layer.
+    /// Feeds `token` at position `cache.length` and decides after each block — the paper's algorithm:
+    /// run block ℓ, ask the policy; *continue* to the next block, *exit* (the head at ℓ gives the
+    /// logits, skipped blocks get copied state), or *stop* the completion. Exit layers are 1-based:
+    /// layer ℓ is the residual stream after block ℓ−1.
     /// `target` is the reference next token, for the oracle policy.
-    /// `isCancelled` is polled between blocks, so a keystroke abandons the step within one layer's time.
+    /// `isCancelled` is polled between blocks, so a keystroke abandons the step within one block's time.
     public func step(_ token: Int, cache: KVCache, target: Int? = nil, cancellation isCancelled: (() -> Bool)? = nil) throws -> StepOutcome {
         let start = DispatchTime.now()
-        let network = model.network, config = network.config
-        let L = config.layerCount, position = cache.length
+        let network = model.network, L = network.shape.layerCount, position = cache.length
         try network.beginToken(token, workspace: workspace, cache: cache)
-        probe.target = target
-        probe.headLayer = -1
-        probe.cost = FlopBreakdown()
-        probe.cost.embedding = CostModel.embedding(config: config)
-        let blockCost = CostModel.block(config: config, position: position)
+        probe.startToken(position: position, target: target)
         var trace = TokenTrace(token: nil, exitLayer: L)
-        trace.fullFlops = CostModel.fullToken(config: config, position: position).total
 
-        for layer in 0..<L {
+        for block in 0..<L {
             if let isCancelled, isCancelled() { throw StepCancelled() }
-            if policy.needsPreviousHidden {
-                probe.previous.pointer.update(from: workspace.residual.pointer, count: config.embeddingSize)
-            }
-            network.runBlock(layer, workspace: workspace, cache: cache)
-            probe.cost += blockCost
-            let l = layer + 1
-            if l == L { break }
-            probe.begin(layer: l)
+            if policy.needsPreviousHidden { probe.rememberPrevious() }
+            network.runBlock(block, workspace: workspace, cache: cache)
+            probe.countBlock()
+            let layer = block + 1
+            if layer == L { break }
+            probe.begin(layer: layer)
             let decision = policy.decide(probe)
             if traceTopK > 0 { probe.signals.topTokens = inspectTopTokens() }
             trace.layers.append(probe.signals)
@@ -69,53 +64,46 @@ public final class EarlyExitDecoder: @unchecked Sendable {
                 continue
             case .stop:
                 trace.stopped = true
-                trace.exitLayer = l
+                trace.exitLayer = layer
                 trace.stopProbability = probe.signals.controller?.stop
-                trace.flops = probe.cost
-                trace.seconds = elapsedSeconds(since: start)
-                return .stopped(trace)
+                return .stopped(finish(trace, start))
             case .exit:
-                // The head runs once: reuse the policy's logits if it already computed them here.
-                let paidByInspector = probe.inspectorComputedHead
-                if let logits = probe.headLogits(), let base = logits.baseAddress {
-                    exitLogits.pointer.update(from: base, count: logits.count)
+                probe.useHeadAsOutput(into: exitLogits.pointer)
+                for skipped in layer..<L { // block indices of every block after ℓ
+                    network.copyState(from: probe.hidden, block: skipped, position: position, workspace: workspace, cache: cache)
                 }
-                // One head evaluation, counted once, as the output head.
-                let headCost = model.heads?.flops(at: l, config: config) ?? 0
-                if !paidByInspector { probe.cost.decisionHeads -= headCost }
-                probe.cost.head += headCost
-                copyState(from: UnsafePointer(workspace.residual.pointer), exitLayer: l, position: position, cache: cache)
-                probe.cost.stateCopy += Double(L - l) * CostModel.stateCopy(config: config)
+                probe.countStateCopy(blocks: L - layer)
                 network.commitToken(cache: cache)
-                trace.exitLayer = l
-                trace.flops = probe.cost
-                trace.seconds = elapsedSeconds(since: start)
-                return .logits(UnsafeBufferPointer(start: exitLogits.pointer, count: config.vocabularySize), trace)
+                trace.exitLayer = layer
+                return .logits(UnsafeBufferPointer(start: exitLogits.pointer, count: network.shape.vocabularySize), finish(trace, start))
             }
         }
         network.finalLogits(workspace.residual.pointer, into: exitLogits.pointer, workspace: workspace)
-        probe.cost.head += CostModel.finalHead(config: config)
+        probe.countFinalHead()
+        let logits = UnsafeBufferPointer(start: exitLogits.pointer, count: network.shape.vocabularySize)
         if traceTopK > 0 {
             probe.begin(layer: L)
-            probe.signals.topTokens = topTokens(UnsafeBufferPointer(start: exitLogits.pointer, count: config.vocabularySize))
+            probe.signals.topTokens = topTokens(logits)
             trace.layers.append(probe.signals)
         }
         network.commitToken(cache: cache)
-        trace.flops = probe.cost
-        trace.seconds = elapsedSeconds(since: start)
-        return .logits(UnsafeBufferPointer(start: exitLogits.pointer, count: config.vocabularySize), trace)
+        return .logits(logits, finish(trace, start))
     }
 
-    /// State copying: for every skipped layer j > ℓ, the exit hidden state `h` goes through
-    /// layer j's own `ln_1` and key/value projections, and the result is stored at `position`.
-    /// No queries, attention or MLP run for those layers.
+    /// The trace with this step's FLOPs and wall time filled in.
+    private func finish(_ trace: TokenTrace, _ start: DispatchTime) -> TokenTrace {
+        var trace = trace
+        trace.flops = probe.cost
+        trace.fullFlops = CostModel.fullToken(shape: model.network.shape, position: probe.position).total
+        trace.seconds = elapsedSeconds(since: start)
+        return trace
+    }
+
+    /// State copying for one token that exited at layer `l`: every later block gets the keys and
+    /// values it would have stored, computed from `h` through that block's own norm and K/V projections.
     public func copyState(from h: UnsafePointer<Float>, exitLayer l: Int, position: Int, cache: KVCache) {
-        let network = model.network, config = network.config, d = config.embeddingSize
-        for j in l..<config.layerCount { // 0-based index j is the (j+1)-th block, i.e. every block after ℓ
-            let b = network.weights.blocks[j]
-            layerNorm(h, workspace.normed.pointer, d, gamma: b.ln1Gamma.pointer, beta: b.ln1Beta.pointer, eps: config.layerNormEpsilon)
-            b.keyValue.gemv(workspace.normed.pointer, workspace.qkv.pointer, bias: b.keyValueBias.pointer, pool: network.pool)
-            cache.store(layer: j, position: position, keys: workspace.qkv.pointer, values: workspace.qkv.pointer + d)
+        for block in l..<model.network.shape.layerCount {
+            model.network.copyState(from: h, block: block, position: position, workspace: workspace, cache: cache)
         }
     }
 

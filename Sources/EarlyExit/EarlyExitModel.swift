@@ -1,29 +1,29 @@
 import Foundation
 import Model
 
-/// A GPT-2 with what early exit needs beside it: exit heads and the Stop&Exit Controller,
+/// A network with what early exit needs beside it: exit heads and the Stop&Exit Controller,
 /// both optional (without them only `full` — and exits at layer L — are possible).
 public struct EarlyExitModel: Sendable {
-    public let network: GPT2
+    public let network: any Transformer
     public let heads: ExitHeads?
     public let controller: StopExitController?
 
-    public init(network: GPT2, heads: ExitHeads?, controller: StopExitController?) {
+    public init(network: any Transformer, heads: ExitHeads?, controller: StopExitController?) {
         self.network = network
         self.heads = heads
         self.controller = controller
     }
 
     /// Loads `exits.safetensors` and `controller.safetensors` from `directory` when present.
-    public init(network: GPT2, directory: URL) throws {
+    public init(network: any Transformer, directory: URL) throws {
         self.init(network: network,
-                  heads: try ExitHeads.load(directory: directory, config: network.config),
-                  controller: try StopExitController.load(directory: directory, config: network.config))
+                  heads: try ExitHeads.load(directory: directory, shape: network.shape),
+                  controller: try StopExitController.load(directory: directory, shape: network.shape))
     }
 
     /// Refuses a policy that cannot work with the files at hand, with a reason.
     public func check(_ policy: any ExitPolicy) throws {
-        let L = network.config.layerCount
+        let L = network.shape.layerCount
         switch policy {
         case is SECPolicy where controller == nil:
             throw ModelError.invalidInput("policy sec needs controller.safetensors beside the model")

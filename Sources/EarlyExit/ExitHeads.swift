@@ -24,16 +24,20 @@ public struct ExitHeads: Sendable {
     private let epsilon: Float
 
     /// Loads `exits.safetensors` from `directory`, or returns nil when there is none.
-    public static func load(directory: URL, config: GPT2Config) throws -> ExitHeads? {
-        let url = directory.appendingPathComponent("exits.safetensors")
+    public static func load(directory: URL, shape: ModelShape) throws -> ExitHeads? {
+        try load(url: directory.appendingPathComponent("exits.safetensors"), shape: shape)
+    }
+
+    /// Loads the exits file at `url`, or returns nil when there is none.
+    public static func load(url: URL, shape: ModelShape) throws -> ExitHeads? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try ExitHeads(file: SafeTensorsFile(path: url.path), config: config)
+        return try ExitHeads(file: SafeTensorsFile(path: url.path), shape: shape)
     }
 
     /// Validates and loads heads for `config`.
-    public init(file: SafeTensorsFile, config: GPT2Config) throws {
+    public init(file: SafeTensorsFile, shape: ModelShape) throws {
         let name = URL(fileURLWithPath: file.path).lastPathComponent
-        let L = config.layerCount, d = config.embeddingSize, V = config.vocabularySize
+        let L = shape.layerCount, d = shape.embeddingSize, V = shape.vocabularySize
         guard let kindName = file.metadata["kind"], let kind = Kind(rawValue: kindName) else {
             throw ModelError.file(name, "metadata 'kind' must be 'separate' or 'shared' (found \(file.metadata["kind"] ?? "none"))")
         }
@@ -71,24 +75,24 @@ public struct ExitHeads: Sendable {
         self.layers = layers
         self.separate = separate
         self.norms = norms
-        self.epsilon = config.layerNormEpsilon
+        self.epsilon = shape.normEpsilon
     }
 
     /// Whether layer `l` (1-based) can produce logits: every layer with a head, and layer L.
     public func canExit(at l: Int, layerCount: Int) -> Bool { l == layerCount || layers.contains(l) }
 
     /// Multiply-adds ×2 of one head evaluation at layer `l` (for the cost model).
-    public func flops(at l: Int, config: GPT2Config) -> Double {
-        let d = Double(config.embeddingSize), V = Double(config.vocabularySize)
-        if l == config.layerCount || kind == .shared { return CostModel.layerNormFlops(d) + 2 * d * V }
+    public func flops(at l: Int, shape: ModelShape) -> Double {
+        let d = Double(shape.embeddingSize), V = Double(shape.vocabularySize)
+        if l == shape.layerCount || kind == .shared { return CostModel.layerNormFlops(d) + 2 * d * V }
         return 2 * d * V
     }
 
     /// Logits of head `l` for `hidden` (the raw residual stream after block `l`) into `out` (V floats).
     public func logits(layer l: Int, hidden: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                       network: GPT2, workspace ws: Workspace) {
-        let config = network.config
-        if l == config.layerCount {
+                       network: any Transformer, workspace ws: Workspace) {
+        let shape = network.shape
+        if l == shape.layerCount {
             network.finalLogits(hidden, into: out, workspace: ws)
             return
         }
@@ -98,8 +102,8 @@ public struct ExitHeads: Sendable {
             w.gemv(hidden, out, bias: nil, pool: network.pool)
         case .shared:
             guard let n = norms[l] else { preconditionFailure("no exit head at layer \(l)") }
-            layerNorm(hidden, ws.normed.pointer, config.embeddingSize, gamma: n.gamma.pointer, beta: n.beta.pointer, eps: epsilon)
-            network.weights.head.gemv(ws.normed.pointer, out, bias: nil, pool: network.pool)
+            layerNorm(hidden, ws.normed.pointer, shape.embeddingSize, gamma: n.gamma.pointer, beta: n.beta.pointer, eps: epsilon)
+            network.head.gemv(ws.normed.pointer, out, bias: nil, pool: network.pool)
         }
     }
 }

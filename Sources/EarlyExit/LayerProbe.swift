@@ -14,7 +14,7 @@ public final class LayerProbe: @unchecked Sendable {
 
     let heads: ExitHeads?
     let controllerModel: StopExitController?
-    let network: GPT2
+    let network: any Transformer
     let workspace: Workspace
     let previous: FloatBuffer
     /// Head logits at `layer`, valid when `headLayer == layer`.
@@ -25,14 +25,50 @@ public final class LayerProbe: @unchecked Sendable {
     var signals = LayerSignals(layer: 0)
     var cost = FlopBreakdown()
 
-    init(network: GPT2, workspace: Workspace, heads: ExitHeads?, controller: StopExitController?) {
+    init(network: any Transformer, workspace: Workspace, heads: ExitHeads?, controller: StopExitController?) {
         self.network = network
         self.workspace = workspace
         self.heads = heads
         self.controllerModel = controller
-        layerCount = network.config.layerCount
-        previous = FloatBuffer(count: network.config.embeddingSize)
-        headBuffer = FloatBuffer(count: network.config.vocabularySize)
+        layerCount = network.shape.layerCount
+        previous = FloatBuffer(count: network.shape.embeddingSize)
+        headBuffer = FloatBuffer(count: network.shape.vocabularySize)
+    }
+
+    /// Token position being decided (for the cost of attention).
+    private(set) var position = 0
+    private var blockCost = FlopBreakdown()
+
+    /// Resets the per-token state: the cost starts with the embedding.
+    func startToken(position: Int, target: Int?) {
+        self.position = position
+        self.target = target
+        headLayer = -1
+        cost = FlopBreakdown()
+        cost.embedding = CostModel.embedding(shape: network.shape)
+        blockCost = CostModel.block(shape: network.shape, position: position)
+    }
+
+    func rememberPrevious() {
+        previous.pointer.update(from: workspace.residual.pointer, count: network.shape.embeddingSize)
+    }
+
+    func countBlock() { cost += blockCost }
+
+    func countStateCopy(blocks: Int) { cost.stateCopy += Double(blocks) * CostModel.stateCopy(shape: network.shape) }
+
+    func countFinalHead() { cost.head += CostModel.finalHead(shape: network.shape) }
+
+    /// The head at this layer produces the token: copies its logits (computing them if the policy
+    /// did not) and counts it once, as the output head rather than a decision head.
+    func useHeadAsOutput(into out: UnsafeMutablePointer<Float>) {
+        let paidByInspector = inspectorComputedHead
+        if let logits = headLogits(), let base = logits.baseAddress {
+            out.update(from: base, count: logits.count)
+        }
+        let headCost = heads?.flops(at: layer, shape: network.shape) ?? 0
+        if !paidByInspector { cost.decisionHeads -= headCost }
+        cost.head += headCost
     }
 
     func begin(layer: Int) {
@@ -53,7 +89,7 @@ public final class LayerProbe: @unchecked Sendable {
         guard let controllerModel else { return nil }
         let p = controllerModel.probabilities(hidden)
         signals.controller = p
-        cost.controller += StopExitController.flops(width: network.config.embeddingSize)
+        cost.controller += StopExitController.flops(width: network.shape.embeddingSize)
         return p
     }
 
@@ -64,9 +100,9 @@ public final class LayerProbe: @unchecked Sendable {
             heads?.logits(layer: layer, hidden: hidden, into: headBuffer.pointer, network: network, workspace: workspace)
             if heads == nil { network.finalLogits(hidden, into: headBuffer.pointer, workspace: workspace) }
             headLayer = layer
-            cost.decisionHeads += heads?.flops(at: layer, config: network.config) ?? CostModel.finalHead(config: network.config)
+            cost.decisionHeads += heads?.flops(at: layer, shape: network.shape) ?? CostModel.finalHead(shape: network.shape)
         }
-        return UnsafeBufferPointer(start: headBuffer.pointer, count: network.config.vocabularySize)
+        return UnsafeBufferPointer(start: headBuffer.pointer, count: network.shape.vocabularySize)
     }
 
     /// Top-1 minus top-2 probability of this layer's head (CALM's softmax confidence).
@@ -88,7 +124,7 @@ public final class LayerProbe: @unchecked Sendable {
     /// Cosine similarity between this layer's and the previous layer's hidden state.
     public func cosineToPrevious() -> Float {
         if let c = signals.cosine { return c }
-        let d = network.config.embeddingSize
+        let d = network.shape.embeddingSize
         let c = cosineSimilarity(hidden, previous.pointer, d)
         signals.cosine = c
         cost.signals += 6 * Double(d)

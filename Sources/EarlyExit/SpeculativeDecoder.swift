@@ -41,7 +41,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     public func generate(prompt: [Int], maxTokens: Int, stopToken: Int?, cache: KVCache, reusingPrefix: Int = 0,
                          onToken: (Int, TokenTrace) -> Void) throws -> [Int] {
         drafted = 0; accepted = 0; verifications = 0; acceptedLengths = []
-        let network = model.network, config = network.config, L = config.layerCount
+        let network = model.network, shape = network.shape, L = shape.layerCount
         let reused = max(0, min(reusingPrefix, prompt.count - 1, cache.length))
         cache.truncate(to: reused)
         var start = DispatchTime.now()
@@ -52,7 +52,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         var trace = TokenTrace(token: pending, exitLayer: L)
         trace.draft = .verified
         trace.seconds = elapsedSeconds(since: start)
-        trace.flops = CostModel.fullToken(config: config, position: prompt.count - 1)
+        trace.flops = CostModel.fullToken(shape: shape, position: prompt.count - 1)
         trace.fullFlops = trace.flops.total
         if pending == stopToken || maxTokens == 0 { return output }
         output.append(pending)
@@ -71,8 +71,8 @@ public final class SpeculativeDecoder: @unchecked Sendable {
                 var t = TokenTrace(token: next, exitLayer: L)
                 t.draft = .verified
                 t.seconds = elapsedSeconds(since: start)
-                t.fullFlops = CostModel.fullToken(config: config, position: p).total
-                t.flops = CostModel.fullToken(config: config, position: p)
+                t.fullFlops = CostModel.fullToken(shape: shape, position: p).total
+                t.flops = CostModel.fullToken(shape: shape, position: p)
                 output.append(next)
                 onToken(next, t)
                 pending = next
@@ -100,7 +100,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             cache.truncate(to: p)
             let verify = try network.prefill([pending] + drafts, cache: cache, allLogits: true)
             verifications += 1
-            let V = config.vocabularySize
+            let V = shape.vocabularySize
             var predictions: [Int] = []
             for r in 0...drafts.count {
                 predictions.append(verify.logits.withUnsafeBufferPointer {
@@ -117,7 +117,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             // Cost of this round, spread over the tokens it emitted.
             var roundCost = FlopBreakdown()
             for t in draftTraces { roundCost += t.flops }
-            for r in 0...drafts.count { roundCost += CostModel.fullToken(config: config, position: p + r) }
+            for r in 0...drafts.count { roundCost += CostModel.fullToken(shape: shape, position: p + r) }
             let emitted = Array(drafts.prefix(m)) + [predictions[m]]
             for (i, token) in emitted.enumerated() {
                 if token == stopToken || output.count >= maxTokens { return output }
@@ -127,7 +127,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
                 t.draft = i < m ? .accepted : .verified
                 t.seconds = elapsed / Double(emitted.count)
                 t.flops = roundCost.scaled(by: 1 / Double(emitted.count))
-                t.fullFlops = CostModel.fullToken(config: config, position: p + i).total
+                t.fullFlops = CostModel.fullToken(shape: shape, position: p + i).total
                 output.append(token)
                 onToken(token, t)
             }

@@ -24,17 +24,22 @@ public struct StopExitController: Sendable {
     public let width: Int
 
     /// Loads `controller.safetensors` from `directory`, or returns nil when there is none.
-    public static func load(directory: URL, config: GPT2Config) throws -> StopExitController? {
-        let url = directory.appendingPathComponent("controller.safetensors")
+    public static func load(directory: URL, shape: ModelShape) throws -> StopExitController? {
+        try load(url: directory.appendingPathComponent("controller.safetensors"), shape: shape)
+    }
+
+    /// Loads the controller file at `url`, or returns nil when there is none.
+    public static func load(url: URL, shape: ModelShape) throws -> StopExitController? {
+        let name = url.lastPathComponent
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let file = try SafeTensorsFile(path: url.path)
         if let classes = file.metadata["classes"], classes != "stop,exit,continue" {
-            throw ModelError.file("controller.safetensors", "classes are '\(classes)', expected 'stop,exit,continue'")
+            throw ModelError.file(name, "classes are '\(classes)', expected 'stop,exit,continue'")
         }
         guard file.entry("controller.weight") != nil else {
-            throw ModelError.tensor(file: "controller.safetensors", name: "controller.weight", "missing (expected shape [3, \(config.embeddingSize)])")
+            throw ModelError.tensor(file: name, name: "controller.weight", "missing (expected shape [3, \(shape.embeddingSize)])")
         }
-        return StopExitController(weight: try file.floats("controller.weight", shape: [3, config.embeddingSize]), width: config.embeddingSize)
+        return StopExitController(weight: try file.floats("controller.weight", shape: [3, shape.embeddingSize]), width: shape.embeddingSize)
     }
 
     /// A controller from a row-major `[3, d]` weight (rows: stop, exit, continue).

@@ -61,7 +61,7 @@ public struct Evaluator: Sendable {
                     progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> Report {
         let completer = Completer(model: model)
         let tokenizer = model.tokenizer
-        let L = model.network.config.layerCount
+        let L = model.network.shape.layerCount
         let all = [try PolicySpec("full")] + settings.filter { $0.text != "full" }
         struct Acc { var rouge = 0.0, em = 0, edit = 0.0, accepted = 0, stopped = 0, empty = 0, exit = 0.0, flops = 0.0, full = 0.0
                      var tokens = 0, seconds: [Double] = [], ratios: [Double] = [], identical = 0, n = 0 }

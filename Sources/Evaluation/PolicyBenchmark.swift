@@ -57,7 +57,7 @@ public struct PolicyBenchmark: Sendable {
 
     public func run(model: LanguageModel, specs: [PolicySpec], prompts: [String], progress: (String) -> Void = { _ in }) throws -> Report {
         let completer = Completer(model: model)
-        let layers = model.network.config.layerCount
+        let layers = model.network.shape.layerCount
         let all = [try PolicySpec("full")] + specs
         var perToken = [[Double]](repeating: [], count: all.count)
         var ratios = [[Double]](repeating: [], count: all.count)

@@ -35,13 +35,13 @@ public struct Study: Sendable {
 
     public init(model: EarlyExitModel, stride: Int? = nil, maxTokens: Int = .max) {
         self.model = model
-        self.stride = stride ?? max(1, model.network.config.contextLength / 2)
+        self.stride = stride ?? max(1, model.network.shape.contextLength / 2)
         self.maxTokens = maxTokens
     }
 
     /// Runs the study over token sequences (one per file).
     public func run(sequences: [[Int]], progress: (Int) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Result {
-        let network = model.network, c = network.config, L = c.layerCount, V = c.vocabularySize, d = c.embeddingSize
+        let network = model.network, c = network.shape, L = c.layerCount, V = c.vocabularySize, d = c.embeddingSize
         let T = c.contextLength
         var result = Result(tokens: 0, layers: L, firstCorrect: [Int](repeating: 0, count: L + 1),
                             accuracy: [Double](repeating: 0, count: L), loss: [Double](repeating: 0, count: L),

@@ -72,7 +72,16 @@ public final class PackedMatrix: Sendable {
 
     /// `y[o] = bias[o] + Σ_i x[i]·W[i, o]` for one input vector.
     public func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, pool: ComputePool) {
-        pool.parallelFor(panels, granularity: 4) { range in
+        gemv(x, y, bias: bias, outputs: 0..<outCount, pool: pool)
+    }
+
+    /// `gemv` for the outputs in `outputs` only (state copying needs keys and values, not queries).
+    /// `y` is indexed by output as in `gemv`; other outputs of the same 16-wide panels may be written too.
+    public func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                     outputs: Range<Int>, pool: ComputePool) {
+        let firstPanel = outputs.lowerBound / 16, endPanel = (outputs.upperBound + 15) / 16
+        pool.parallelFor(endPanel - firstPanel, granularity: 4) { chunk in
+            let range = (chunk.lowerBound + firstPanel)..<(chunk.upperBound + firstPanel)
             switch storage {
             case .f32(let w): gemvPanels(w.pointer, x, y, bias, range)
             case .f16(let w):

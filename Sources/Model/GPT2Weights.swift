@@ -14,8 +14,6 @@ public struct BlockWeights: Sendable {
     public let fc: PackedMatrix, fcBias: FloatBuffer
     /// `mlp.c_proj`: 4d → d.
     public let mlpProj: PackedMatrix, mlpProjBias: FloatBuffer
-    /// `attn.c_attn` columns d..<3d only (keys and values), for state copying, which needs no queries.
-    public let keyValue: PackedMatrix, keyValueBias: FloatBuffer
 }
 
 extension GPT2Weights {
@@ -92,10 +90,6 @@ public struct GPT2Weights: Sendable {
             let p = "h.\(l)."
             let qkvValues = try read(p + "attn.c_attn.weight", [d, 3 * d])
             let qkvBias = try read(p + "attn.c_attn.bias", [3 * d])
-            // Keys and values are columns d..<3d of c_attn, kept separately so that
-            // state copying streams only the bytes it needs.
-            var kv = [Float](repeating: 0, count: d * 2 * d)
-            for i in 0..<d { for j in 0..<(2 * d) { kv[i * 2 * d + j] = qkvValues[i * 3 * d + d + j] } }
             blocks.append(BlockWeights(
                 ln1Gamma: try vector(p + "ln_1.weight", d), ln1Beta: try vector(p + "ln_1.bias", d),
                 qkv: PackedMatrix(rowMajor: qkvValues, inCount: d, outCount: 3 * d, precision: keep),
@@ -103,9 +97,7 @@ public struct GPT2Weights: Sendable {
                 attnProj: try matrix(p + "attn.c_proj.weight", d, d), attnProjBias: try vector(p + "attn.c_proj.bias", d),
                 ln2Gamma: try vector(p + "ln_2.weight", d), ln2Beta: try vector(p + "ln_2.bias", d),
                 fc: try matrix(p + "mlp.c_fc.weight", d, inner), fcBias: try vector(p + "mlp.c_fc.bias", inner),
-                mlpProj: try matrix(p + "mlp.c_proj.weight", inner, d), mlpProjBias: try vector(p + "mlp.c_proj.bias", d),
-                keyValue: PackedMatrix(rowMajor: kv, inCount: d, outCount: 2 * d, precision: keep),
-                keyValueBias: FloatBuffer(Array(qkvBias[d...]))
+                mlpProj: try matrix(p + "mlp.c_proj.weight", inner, d), mlpProjBias: try vector(p + "mlp.c_proj.bias", d)
             ))
         }
         self.blocks = blocks

@@ -22,7 +22,7 @@ public struct ModelInfo: Sendable {
     }
 
     public init(model: LanguageModel) {
-        let c = model.network.config
+        let c = model.network.shape
         let d = c.embeddingSize
         // Embeddings + per block (attention 4d², MLP 2·d·inner, biases and norms); close enough to show a size.
         let perBlock = 4 * d * d + 2 * d * c.innerSize + 9 * d + c.innerSize

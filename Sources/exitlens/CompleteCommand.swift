@@ -58,7 +58,7 @@ struct Complete: ParsableCommand {
         let text = try readPrompt()
         let model = try modelOptions.load()
         let completer = Completer(model: model)
-        let L = model.network.config.layerCount
+        let L = model.network.shape.layerCount
         let request = CompletionRequest(
             prompt: text, maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,

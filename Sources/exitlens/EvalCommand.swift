@@ -40,7 +40,7 @@ struct EvalCommand: ParsableCommand {
         proto.lineMode = line
         let examples = proto.examples(files: files, tokenizer: model.tokenizer, count: samples)
         guard !examples.isEmpty else { throw CommandError("\(data): no file has enough tokens for an example") }
-        let specTexts = (sweep ? Evaluator.sweep(layerCount: model.network.config.layerCount) : []) + policies
+        let specTexts = (sweep ? Evaluator.sweep(layerCount: model.network.shape.layerCount) : []) + policies
         let specs = try specTexts.map { try PolicySpec($0) }
         let bar = ProgressBar(label: "eval")
         let report = try Evaluator(model: model, maxNewTokens: line ? 64 : maxNew).run(

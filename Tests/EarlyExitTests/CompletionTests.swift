@@ -57,12 +57,12 @@ import Testing
     @Test(.enabled(if: FileManager.default.fileExists(atPath: directory.appendingPathComponent("exits.safetensors").path)))
     func speculativeEqualsFullGreedyOnTheDefaultModel() throws {
         let model = try LanguageModel.load(directory: Self.directory, threads: 2)
-        let network = model.network, L = network.config.layerCount
+        let network = model.network, L = network.shape.layerCount
         var rng = SplitMix64(seed: 11)
         var firstRejected = 0, allAccepted = 0
         for index in 0..<200 {
             let n = 4 + Int(rng.next() % 60)
-            let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.config.vocabularySize)) }
+            let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.shape.vocabularySize)) }
             let reference = try Fixtures.fullGreedy(network, prompt: prompt, count: 8)
             let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4)
             let ids = try spec.generate(prompt: prompt, maxTokens: 8, stopToken: nil, cache: network.makeCache()) { _, _ in }

@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: Fixtures.names)
     func exitHeadLogitsMatchPyTorch(name: String) throws {
         let model = try Fixtures.model(name)
-        let network = model.network, L = network.config.layerCount, V = network.config.vocabularySize, d = network.config.embeddingSize
+        let network = model.network, L = network.shape.layerCount, V = network.shape.vocabularySize, d = network.shape.embeddingSize
         let heads = try #require(model.heads)
         let ws = network.makeWorkspace()
         let (expected, tensors) = try Fixtures.expected(name)
@@ -36,7 +36,7 @@ import Testing
     @Test(arguments: Fixtures.names)
     func controllerDecisionsMatchPyTorch(name: String) throws {
         let model = try Fixtures.model(name)
-        let network = model.network, L = network.config.layerCount, d = network.config.embeddingSize
+        let network = model.network, L = network.shape.layerCount, d = network.shape.embeddingSize
         let controller = try #require(model.controller)
         let (expected, tensors) = try Fixtures.expected(name)
         var decided = Set<ExitDecision>()
@@ -68,7 +68,7 @@ import Testing
     @Test(arguments: Fixtures.names)
     func policiesThatCannotFireEqualFull(name: String) throws {
         let model = try Fixtures.model(name)
-        let L = model.network.config.layerCount
+        let L = model.network.shape.layerCount
         let (expected, _) = try Fixtures.expected(name)
         let never: [any ExitPolicy] = [
             SECPolicy(tauExit: 1.01, tauStop: 1.01), SoftmaxConfidencePolicy(lambda: 1.01),
@@ -96,7 +96,7 @@ import Testing
             let m = try Fixtures.model(name)
             for p in try Fixtures.expected(name).0.prompts {
                 let (_, sec) = try Fixtures.policyGreedy(m, policy: SECPolicy(tauExit: 0, tauStop: 0), prompt: p.ids, count: 10)
-                exited = exited || sec.contains { !$0.stopped && $0.exitLayer < m.network.config.layerCount }
+                exited = exited || sec.contains { !$0.stopped && $0.exitLayer < m.network.shape.layerCount }
                 stopped = stopped || sec.contains { $0.stopped }
             }
         }
@@ -112,17 +112,17 @@ import Testing
             SafeTensorsWriter.Tensor(name: $0, shape: good.entry($0)!.shape, values: try good.floats($0))
         }
         let missing = try SafeTensorsFile(bytes: try SafeTensorsWriter.encode(tensors, metadata: good.metadata), name: "exits.safetensors")
-        #expect { try ExitHeads(file: missing, config: config) } throws: { "\($0)".contains("exits.3.ln.bias") }
+        #expect { try ExitHeads(file: missing, shape: config.shape) } throws: { "\($0)".contains("exits.3.ln.bias") }
         // Wrong width.
         let wide = try good.names.map {
             SafeTensorsWriter.Tensor(name: $0, shape: [config.embeddingSize + 1], values: [Float](repeating: 1, count: config.embeddingSize + 1))
         }
         let misshapen = try SafeTensorsFile(bytes: try SafeTensorsWriter.encode(wide, metadata: good.metadata), name: "exits.safetensors")
-        #expect { try ExitHeads(file: misshapen, config: config) } throws: { "\($0)".contains("exits.") && "\($0)".contains("shape") }
+        #expect { try ExitHeads(file: misshapen, shape: config.shape) } throws: { "\($0)".contains("exits.") && "\($0)".contains("shape") }
         var badKind = good.metadata
         badKind["kind"] = "mystery"
         let unknown = try SafeTensorsFile(bytes: try SafeTensorsWriter.encode(tensors, metadata: badKind), name: "exits.safetensors")
-        #expect { try ExitHeads(file: unknown, config: config) } throws: { "\($0)".contains("kind") }
+        #expect { try ExitHeads(file: unknown, shape: config.shape) } throws: { "\($0)".contains("kind") }
     }
 }
 
@@ -130,7 +130,7 @@ import Testing
 @Suite struct StateCopyTests {
     @Test func skippedLayersGetKeysAndValuesFromTheExitHiddenState() throws {
         let model = try Fixtures.model("ee-separate")
-        let network = model.network, c = network.config, d = c.embeddingSize, L = c.layerCount
+        let network = model.network, c = network.shape, d = c.embeddingSize, L = c.layerCount
         let dir = Fixtures.resources.appendingPathComponent("ee-separate")
         let raw = try SafeTensorsFile(path: dir.appendingPathComponent("model.safetensors").path)
         let (expected, _) = try Fixtures.expected("ee-separate")
@@ -153,7 +153,7 @@ import Testing
             let w = try raw.floats("transformer.h.\(j).attn.c_attn.weight"), b = try raw.floats("transformer.h.\(j).attn.c_attn.bias")
             let mean = hidden.reduce(0, +) / Float(d)
             let variance = hidden.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(d)
-            let normed = (0..<d).map { (hidden[$0] - mean) / (variance + c.layerNormEpsilon).squareRoot() * gamma[$0] + beta[$0] }
+            let normed = (0..<d).map { (hidden[$0] - mean) / (variance + c.normEpsilon).squareRoot() * gamma[$0] + beta[$0] }
             var kv = [Float](repeating: 0, count: 2 * d)
             for o in 0..<(2 * d) {
                 var s = Double(b[d + o])
@@ -183,9 +183,9 @@ import Testing
     @Test(arguments: Fixtures.names)
     func speculativeEqualsFullGreedy(name: String) throws {
         let model = try Fixtures.model(name)
-        let L = model.network.config.layerCount
+        let L = model.network.shape.layerCount
         var roundsWithFirstRejected = 0, roundsWithLastRejected = 0, roundsAllAccepted = 0, checked = 0
-        for (index, prompt) in try Self.prompts(vocabulary: model.network.config.vocabularySize).enumerated() {
+        for (index, prompt) in try Self.prompts(vocabulary: model.network.shape.vocabularySize).enumerated() {
             let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 12)
             let draftLayer = [1, L / 2, L - 1][index % 3]
             let speculative = SpeculativeDecoder(model: model, draftPolicy: FixedLayerPolicy(layer: draftLayer), draftLength: 3)
@@ -215,7 +215,7 @@ import Testing
             // biases/residuals/GELU 3d + 2d + (4d + 32d + 2d), two LayerNorms 16d.
             let block = 24 * d * d + 4 * n * d + 5 * n * H + 3 * d + 2 * d + 38 * d + 16 * d
             let closedForm = d + L * block + 8 * d + 2 * d * V
-            #expect(CostModel.fullToken(config: c, position: position).total == closedForm, "position \(position)")
+            #expect(CostModel.fullToken(shape: c.shape, position: position).total == closedForm, "position \(position)")
         }
     }
 
@@ -225,8 +225,8 @@ import Testing
         let (_, traces) = try Fixtures.policyGreedy(model, policy: FixedLayerPolicy(layer: 2), prompt: expected.prompts[0].ids, count: 4)
         for t in traces {
             #expect(t.flops.total < t.fullFlops)
-            #expect(t.flops.stateCopy == Double(model.network.config.layerCount - 2) * CostModel.stateCopy(config: model.network.config))
-            #expect(t.flops.head == 2 * Double(model.network.config.embeddingSize * model.network.config.vocabularySize))
+            #expect(t.flops.stateCopy == Double(model.network.shape.layerCount - 2) * CostModel.stateCopy(shape: model.network.shape))
+            #expect(t.flops.head == 2 * Double(model.network.shape.embeddingSize * model.network.shape.vocabularySize))
             #expect(t.flops.decisionHeads == 0)
         }
     }
@@ -239,7 +239,7 @@ import Testing
     @Test func speculativeEqualsFullGreedyWithF16Weights() throws {
         let dir = Fixtures.resources.appendingPathComponent("ee-separate")
         let model = try EarlyExitModel(network: GPT2.load(directory: dir, precision: .float16), directory: dir)
-        for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.config.vocabularySize).prefix(40).enumerated() {
+        for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.shape.vocabularySize).prefix(40).enumerated() {
             let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 10)
             let spec = SpeculativeDecoder(model: model, draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3)
             #expect(try spec.generate(prompt: prompt, maxTokens: 10, stopToken: nil, cache: model.network.makeCache()) { _, _ in } == reference)

@@ -26,7 +26,7 @@ enum Fixtures {
     }
 
     /// Full-depth greedy continuation through the plain decode path: the reference.
-    static func fullGreedy(_ network: GPT2, prompt: [Int], count: Int) throws -> [Int] {
+    static func fullGreedy(_ network: any Transformer, prompt: [Int], count: Int) throws -> [Int] {
         let cache = network.makeCache()
         let ws = network.makeWorkspace()
         var logits = try network.prefill(prompt, cache: cache).logits

@@ -1,0 +1,212 @@
+import Foundation
+import Kernels
+
+/// A decoder-only transformer the engine can run, whatever its architecture.
+///
+/// An architecture supplies four things — the embedding of tokens, one block over a few
+/// consecutive rows, the final norm with the LM head, and state copying — and this protocol's
+/// extension builds every way of running it from them:
+/// - `prefill` runs many tokens per call (matrix-matrix products, in chunks);
+/// - the per-token API (`beginToken`, `runBlock`, `finalLogits`, `commitToken`) runs **one block at
+///   a time** on the current token, so a caller can read the residual stream after any block and
+///   stop early — what early exit needs. `decode` is that API run through every block.
+///
+/// Blocks are numbered from 0 (`block`, as in the KV cache); early exit speaks of 1-based exit
+/// layers ("after block ℓ−1"), and converts at its boundary.
+public protocol Transformer: AnyObject, Sendable {
+    var shape: ModelShape { get }
+    /// Threads shared by every kernel call of this model.
+    var pool: ComputePool { get }
+    /// The output projection d → V (the tied embedding or a separate `lm_head`).
+    var head: any LinearWeights { get }
+    /// Bytes of weights read for one decoded token.
+    var bytesPerToken: Int { get }
+
+    /// Writes the input vectors (token embedding, plus position embedding where the architecture has
+    /// one) of `tokens` at positions `firstPosition…` into consecutive rows of `out`.
+    func embed(_ tokens: ArraySlice<Int>, firstPosition: Int, into out: UnsafeMutablePointer<Float>)
+
+    /// Runs block `block` on `rows` consecutive tokens whose residual streams are the first rows of
+    /// `ws.residual`, at positions `firstPosition…`, storing their keys and values in `cache`.
+    func forward(block: Int, rows: Int, firstPosition: Int, workspace ws: Workspace, cache: KVCache)
+
+    /// The final norm (`ln_f`, or the final RMSNorm) of one residual row.
+    func finalNorm(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>)
+
+    /// State copying: the keys and values that block `block` would store for a token at `position`
+    /// whose residual stream is `h` — that block's own attention norm and K/V projections (and RoPE),
+    /// nothing else — written into `cache`.
+    func copyState(from h: UnsafePointer<Float>, block: Int, position: Int, workspace ws: Workspace, cache: KVCache)
+}
+
+extension Transformer {
+    /// A KV cache sized for the whole context (or `capacity` positions).
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        KVCache(layerCount: shape.layerCount, capacity: min(capacity ?? shape.contextLength, shape.contextLength),
+                width: shape.kvWidth, headCount: shape.kvHeadCount)
+    }
+
+    /// Scratch memory for decoding one token at a time.
+    public func makeWorkspace() -> Workspace { Workspace(shape: shape, rows: 1, capacity: shape.contextLength, threads: pool.threadCount) }
+
+    // MARK: - One token, one block at a time
+
+    /// Puts the input vector of `token` at the next position (`cache.length`) into `ws.residual`.
+    public func beginToken(_ token: Int, workspace ws: Workspace, cache: KVCache) throws {
+        try checkToken(token)
+        let position = cache.length
+        guard position < cache.capacity else {
+            throw ModelError.invalidInput("context is full: position \(position) ≥ capacity \(cache.capacity)")
+        }
+        embed([token], firstPosition: position, into: ws.residual.pointer)
+    }
+
+    /// Runs block `block` on `ws.residual` for the token at position `cache.length`.
+    public func runBlock(_ block: Int, workspace ws: Workspace, cache: KVCache) {
+        forward(block: block, rows: 1, firstPosition: cache.length, workspace: ws, cache: cache)
+    }
+
+    /// `head(finalNorm(x))` of the residual stream `x` into `logits` (length V).
+    public func finalLogits(_ x: UnsafePointer<Float>, into logits: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
+        finalNorm(x, into: ws.normed.pointer)
+        head.gemv(ws.normed.pointer, logits, bias: nil, pool: pool)
+    }
+
+    /// Marks the current token's keys and values as part of the context.
+    public func commitToken(cache: KVCache) { cache.commit() }
+
+    /// Decodes one token through every block and returns the next-token logits (valid until the next call).
+    @discardableResult
+    public func decode(_ token: Int, cache: KVCache, workspace ws: Workspace) throws -> UnsafeBufferPointer<Float> {
+        try beginToken(token, workspace: ws, cache: cache)
+        for block in 0..<shape.layerCount { runBlock(block, workspace: ws, cache: cache) }
+        finalLogits(ws.residual.pointer, into: ws.logits.pointer, workspace: ws)
+        commitToken(cache: cache)
+        return UnsafeBufferPointer(start: ws.logits.pointer, count: shape.vocabularySize)
+    }
+
+    // MARK: - Many tokens at once
+
+    /// Runs `tokens` at positions `cache.length…` in chunks of matrix-matrix products and commits them.
+    public func prefill(_ tokens: [Int], cache: KVCache, allLogits: Bool = false, captureHidden: Bool = false,
+                        chunkSize: Int = 64) throws -> PrefillOutput {
+        for t in tokens { try checkToken(t) }
+        guard cache.length + tokens.count <= cache.capacity else {
+            throw ModelError.invalidInput("prompt of \(tokens.count) tokens does not fit: \(cache.length) cached, capacity \(cache.capacity)")
+        }
+        let d = shape.embeddingSize, V = shape.vocabularySize
+        var output = PrefillOutput(logits: [], hiddenStates: captureHidden ? Array(repeating: [], count: shape.layerCount) : [])
+        if tokens.isEmpty { return output }
+        let ws = Workspace(shape: shape, rows: min(max(1, chunkSize), tokens.count), capacity: cache.capacity, threads: pool.threadCount)
+        let logits = FloatBuffer(count: V)
+        var start = 0
+        while start < tokens.count {
+            let n = min(ws.rows, tokens.count - start)
+            let p0 = cache.length
+            embed(tokens[start..<(start + n)], firstPosition: p0, into: ws.residual.pointer)
+            for block in 0..<shape.layerCount {
+                forward(block: block, rows: n, firstPosition: p0, workspace: ws, cache: cache)
+                if captureHidden { output.hiddenStates[block] += UnsafeBufferPointer(start: ws.residual.pointer, count: n * d) }
+            }
+            for r in 0..<n where allLogits || start + r == tokens.count - 1 {
+                finalLogits(ws.residual.pointer + r * d, into: logits.pointer, workspace: ws)
+                output.logits += UnsafeBufferPointer(start: logits.pointer, count: V)
+            }
+            cache.commit(n)
+            start += n
+        }
+        return output
+    }
+
+    /// Causal attention for `rows` tokens at positions `firstPosition…`, whose queries are the first
+    /// `queryWidth` values of each `ws.qkv` row; results go to `ws.attention`. Under grouped-query
+    /// attention, query head `h` reads KV head `h / (headCount / kvHeadCount)`.
+    public func attend(block: Int, rows: Int, firstPosition: Int, workspace ws: Workspace, cache: KVCache) {
+        let heads = shape.headCount, hs = shape.headSize, group = shape.headCount / shape.kvHeadCount
+        let qkvWidth = shape.qkvWidth, qWidth = shape.queryWidth, items = rows * heads
+        let threads = pool.threadCount
+        pool.run { worker in
+            var item = worker
+            while item < items {
+                let r = item / heads, h = item % heads
+                cache.attend(layer: block, head: h / group, query: ws.qkv.pointer + r * qkvWidth + h * hs,
+                             position: firstPosition + r, scores: ws.scores.pointer + worker * cache.stride,
+                             out: ws.attention.pointer + r * qWidth + h * hs)
+                item += threads
+            }
+        }
+    }
+
+    /// Stores the keys and values of each of `rows` rows of `ws.qkv` (after the queries) in `cache`.
+    public func storeKeysAndValues(block: Int, rows: Int, firstPosition: Int, workspace ws: Workspace, cache: KVCache) {
+        let qkvWidth = shape.qkvWidth, q = shape.queryWidth, kv = shape.kvWidth
+        for r in 0..<rows {
+            let row = ws.qkv.pointer + r * qkvWidth
+            cache.store(layer: block, position: firstPosition + r, keys: row + q, values: row + q + kv)
+        }
+    }
+
+    func checkToken(_ token: Int) throws {
+        guard token >= 0, token < shape.vocabularySize else {
+            throw ModelError.invalidInput("token id \(token) is outside the vocabulary (0..<\(shape.vocabularySize))")
+        }
+    }
+}
+
+/// What `prefill` returns.
+public struct PrefillOutput: Sendable {
+    /// Logits of the last token, or of every token (`[n, V]` row-major) when asked for.
+    public var logits: [Float]
+    /// Residual stream after each block (`hiddenStates[b]` is `[n, d]` after block `b`), when asked for.
+    public var hiddenStates: [[Float]]
+}
+
+/// Scratch buffers for running up to `rows` tokens through a block. One per session; not shared
+/// across threads. Row `r` of each buffer is `r × width` floats in.
+public final class Workspace: @unchecked Sendable {
+    // @unchecked: used by one decoding session at a time.
+    public let rows: Int
+    /// The residual stream: after `runBlock(b)` its first row is the hidden state after block b.
+    public let residual: FloatBuffer
+    /// A norm's output (d per row).
+    public let normed: FloatBuffer
+    /// The fused projection's output: queries, keys, values (`qkvWidth` per row).
+    public let qkv: FloatBuffer
+    /// Attention output before the output projection (`queryWidth` per row).
+    public let attention: FloatBuffer
+    /// A projection back to d, before the residual add.
+    public let projected: FloatBuffer
+    /// The MLP's hidden layer (`innerSize` per row; gated MLPs hold gate and up side by side, 2× wide).
+    public let inner: FloatBuffer
+    /// SwiGLU's product `silu(gate) · up` (`innerSize` per row; unused by GPT-2).
+    public let gated: FloatBuffer
+    /// Attention scores, one context-long row per thread.
+    public let scores: FloatBuffer
+    /// Rotary cosines and sines of one position (`headSize / 2` each).
+    public let cos: FloatBuffer, sin: FloatBuffer
+    /// Next-token logits written by `decode`.
+    public let logits: FloatBuffer
+
+    public init(shape: ModelShape, rows: Int, capacity: Int, threads: Int) {
+        let d = shape.embeddingSize
+        self.rows = rows
+        residual = FloatBuffer(count: rows * d)
+        normed = FloatBuffer(count: rows * d)
+        qkv = FloatBuffer(count: rows * shape.qkvWidth)
+        attention = FloatBuffer(count: rows * shape.queryWidth)
+        projected = FloatBuffer(count: rows * d)
+        inner = FloatBuffer(count: rows * shape.innerSize * (shape.gatedMLP ? 2 : 1))
+        gated = FloatBuffer(count: shape.gatedMLP ? rows * shape.innerSize : 0)
+        scores = FloatBuffer(count: max(1, threads) * ((capacity + 63) & ~63))
+        cos = FloatBuffer(count: shape.headSize / 2)
+        sin = FloatBuffer(count: shape.headSize / 2)
+        logits = FloatBuffer(count: shape.vocabularySize)
+    }
+}
+
+/// Token embeddings read a row at a time (F32/F16 rows, or quantised blocks).
+public protocol EmbeddingTable: Sendable {
+    func copyRow(_ row: Int, into out: UnsafeMutablePointer<Float>)
+}
+
+extension RowMatrix: EmbeddingTable {}
