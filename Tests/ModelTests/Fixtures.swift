@@ -11,7 +11,7 @@ enum Fixtures {
         return url
     }
 
-    static let names = ["tiny-f32", "tiny-f16"]
+    static let names = ["tiny-f32", "tiny-f16", "tiny-llama"]
 
     static func modelDirectory(_ name: String) -> URL { resources.appendingPathComponent(name) }
 
@@ -32,7 +32,11 @@ enum Fixtures {
         return (meta, tensors)
     }
 
-    static func model(_ name: String, threads: Int = 1) throws -> GPT2 {
+    static func model(_ name: String, threads: Int = 1) throws -> any Transformer {
+        try loadNetwork(directory: modelDirectory(name), threads: threads)
+    }
+
+    static func gpt2(_ name: String, threads: Int = 1) throws -> GPT2 {
         try GPT2.load(directory: modelDirectory(name), threads: threads)
     }
 }

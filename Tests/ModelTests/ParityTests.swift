@@ -31,7 +31,7 @@ import Testing
         for (i, prompt) in expected.prompts.enumerated() {
             let out = try model.prefill(prompt.ids, cache: model.makeCache(), captureHidden: true)
             let reference = try tensors.floats("prompt\(i).hidden")
-            let perLayer = prompt.ids.count * model.config.embeddingSize
+            let perLayer = prompt.ids.count * model.shape.embeddingSize
             #expect(out.hiddenStates.count == expected.layers)
             for layer in 0..<expected.layers {
                 let ref = Array(reference[(layer * perLayer)..<((layer + 1) * perLayer)])
@@ -47,7 +47,7 @@ import Testing
         let (expected, tensors) = try Fixtures.expected(name)
         let prompt = expected.prompts[2]
         let reference = try tensors.floats("prompt2.logits")
-        let V = model.config.vocabularySize
+        let V = model.shape.vocabularySize
         // Prefill a few tokens, then decode the rest one at a time through the KV cache.
         let cache = model.makeCache()
         _ = try model.prefill(Array(prompt.ids.prefix(5)), cache: cache)
@@ -94,9 +94,9 @@ import Testing
     @Test func contextOverflowAndBadTokensAreErrors() throws {
         let model = try Fixtures.model("tiny-f32")
         let cache = model.makeCache()
-        #expect(throws: ModelError.self) { try model.prefill([model.config.vocabularySize], cache: cache) }
+        #expect(throws: ModelError.self) { try model.prefill([model.shape.vocabularySize], cache: cache) }
         #expect(throws: ModelError.self) { try model.prefill([-1], cache: cache) }
-        let tooLong = Array(repeating: 1, count: model.config.contextLength + 1)
+        let tooLong = Array(repeating: 1, count: model.shape.contextLength + 1)
         #expect(throws: ModelError.self) { try model.prefill(tooLong, cache: cache) }
         #expect(cache.length == 0)
     }
@@ -105,7 +105,7 @@ import Testing
 /// Multi-threaded decoding must be bit-for-bit as deterministic as single-threaded decoding.
 @Suite struct ThreadDeterminismTests {
     @Test func twoThreadDecodeRepeatsExactly() throws {
-        let one = try Fixtures.model("tiny-f32", threads: 1)
+        let one = try Fixtures.gpt2("tiny-f32", threads: 1)
         let two = GPT2(weights: one.weights, threads: 2)
         let (expected, _) = try Fixtures.expected("tiny-f32")
         let prompt = expected.prompts[1].ids
