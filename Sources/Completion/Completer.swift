@@ -71,15 +71,6 @@ public struct GeneratedToken: Sendable, Codable {
     public var trace: TokenTrace
 }
 
-/// Why generation ended.
-public enum FinishReason: String, Sendable, Codable {
-    case maxTokens = "max_tokens"
-    case endOfText = "end_of_text"
-    case contextFull = "context_full"
-    /// The Stop&Exit Controller stopped the completion.
-    case stopped
-}
-
 /// The outcome of one completion.
 public struct CompletionResult: Sendable, Codable {
     public var text: String
@@ -144,12 +135,13 @@ public final class Completer: @unchecked Sendable {
 
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
-        let network = model.network, shape = network.shape, L = shape.layerCount
+        let shape = model.network.shape
         try model.earlyExit.check(request.policy)
+        if let speculative = request.speculative { try model.earlyExit.check(speculative.draftPolicy) }
         let start = DispatchTime.now()
         var ids = request.promptIDs ?? model.tokenizer.encode(request.prompt)
         if ids.isEmpty, let bos = shape.bosTokenID ?? model.tokenizer.endOfTextID {
-            ids = [bos] // GPT-2 needs at least one token to condition on.
+            ids = [bos] // A model needs at least one token to condition on.
         }
         guard !ids.isEmpty else { throw ModelError.invalidInput("the prompt is empty and the model has no <|endoftext|> token") }
         // Keep the end of the prompt: that is what a completion continues.
@@ -158,89 +150,51 @@ public final class Completer: @unchecked Sendable {
         if dropped > 0 { ids.removeFirst(dropped) }
         let stopToken = request.stopAtEndOfText ? (model.tokenizer.endOfTextID ?? shape.eosTokenID) : nil
 
+        let strategy: DecodingStrategy
+        var label = request.policy.label
+        if let speculative = request.speculative {
+            strategy = .speculative(draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
+            label = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
+        } else {
+            strategy = .layerwise(request.policy)
+        }
         var decoder = StreamingDecoder(tokenizer: model.tokenizer)
         var result = CompletionResult(text: "", tokens: [], promptTokenCount: ids.count, promptTokenIDs: ids,
                                       truncatedPromptTokens: dropped, prefillSeconds: 0, totalSeconds: 0,
-                                      finishReason: .maxTokens, stop: nil, policy: request.policy.label, flops: 0, fullFlops: 0)
-        func emit(_ id: Int, _ trace: TokenTrace, seconds: Double) {
-            let piece = decoder.push(id)
-            result.text += piece
-            result.flops += trace.flops.total
-            result.fullFlops += trace.fullFlops
-            let token = GeneratedToken(id: id, text: piece, seconds: seconds, trace: trace)
-            result.tokens.append(token)
-            onToken(token)
+                                      finishReason: .maxTokens, stop: nil, policy: label, flops: 0, fullFlops: 0)
+        // Prefix cache: reuse the keys and values of the longest common prefix with the last prompt.
+        // Generated tokens are never reused (the generator leaves only the prompt in the cache).
+        let common = commonPrefix(ids)
+        result.reusedPromptTokens = common
+        cachedPrompt = []
+        let generator = Generator(model: model.earlyExit, strategy: strategy, traceTopK: request.traceTopK)
+        let outcome: GenerationOutcome
+        do {
+            outcome = try generator.generate(
+                prompt: ids, cache: cache, reusingPrefix: common, maxTokens: maxNew, stopToken: stopToken,
+                sampling: request.sampling, cancellation: request.cancellation.map { flag in { flag.isCancelled } }
+            ) { id, trace in
+                let piece = decoder.push(id)
+                result.text += piece
+                result.flops += trace.flops.total
+                result.fullFlops += trace.fullFlops
+                let token = GeneratedToken(id: id, text: piece, seconds: trace.seconds, trace: trace)
+                result.tokens.append(token)
+                onToken(token)
+            }
+        } catch is StepCancelled {
+            throw CompletionCancelled()
         }
-
-        if let speculative = request.speculative {
-            guard request.sampling.isGreedy else {
-                throw ModelError.invalidInput("speculative decoding is lossless against greedy decoding only; use temperature 0")
-            }
-            try model.earlyExit.check(speculative.draftPolicy)
-            // Verification leaves full-depth K/V behind, so the prompt prefix stays reusable.
-            let common = commonPrefix(ids)
-            cachedPrompt = []
-            result.reusedPromptTokens = common
-            let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
-            result.policy = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
-            var first = true
-            let out = try spec.generate(prompt: ids, maxTokens: maxNew, stopToken: stopToken, cache: cache, reusingPrefix: common) { id, trace in
-                // The first token's time is the prompt's full-depth prefill.
-                if first { result.prefillSeconds = trace.seconds; first = false }
-                emit(id, trace, seconds: trace.seconds)
-            }
-            result.finishReason = out.count < maxNew ? (cache.length >= cache.capacity ? .contextFull : .endOfText) : .maxTokens
-            cache.truncate(to: ids.count)
-            cachedPrompt = ids
-            result.draftAcceptance = spec.acceptanceRate
-            result.meanAcceptedLength = spec.meanAcceptedLength
-        } else {
-            // Prefix cache: reuse the keys and values of the longest common prefix with the last
-            // prompt (always re-running at least the last token, whose logits we need). Generated
-            // tokens are never reused: early exit gave them copied, not computed, K/V.
-            let common = commonPrefix(ids)
-            cache.truncate(to: common)
-            cachedPrompt = []
-            let logits = try network.prefill(Array(ids[common...]), cache: cache).logits
-            cachedPrompt = ids
-            result.reusedPromptTokens = common
-            defer { cache.truncate(to: ids.count) }
-            result.prefillSeconds = elapsedSeconds(since: start)
-            var sampler = Sampler(request.sampling)
-            var context = ids
-            let early = EarlyExitDecoder(model: model.earlyExit, policy: request.policy, traceTopK: request.traceTopK)
-            // The first token comes from the prompt's full-depth pass: no decision, no stop.
-            var next = logits.withUnsafeBufferPointer { sampler.next($0, context: context) }
-            var trace = TokenTrace(token: next, exitLayer: L)
-            trace.flops = CostModel.fullToken(shape: shape, position: ids.count - 1)
-            trace.fullFlops = trace.flops.total
-            var stepSeconds = elapsedSeconds(since: start)
-            while true {
-                if next == stopToken { result.finishReason = .endOfText; break }
-                trace.token = next
-                emit(next, trace, seconds: stepSeconds)
-                context.append(next)
-                if result.tokens.count >= maxNew { break }
-                if cache.length >= cache.capacity { result.finishReason = .contextFull; break }
-                if request.cancellation?.isCancelled == true { throw CompletionCancelled() }
-                let outcome: StepOutcome
-                do {
-                    outcome = try early.step(next, cache: cache, cancellation: request.cancellation.map { flag in { flag.isCancelled } })
-                } catch is StepCancelled {
-                    throw CompletionCancelled()
-                }
-                switch outcome {
-                case .logits(let l, let t):
-                    trace = t
-                    stepSeconds = t.seconds
-                    next = sampler.next(l, context: context)
-                case .stopped(let t):
-                    result.stop = t
-                    result.flops += t.flops.total
-                    result.finishReason = .stopped
-                }
-                if result.finishReason == .stopped { break }
-            }
+        cachedPrompt = ids
+        result.prefillSeconds = outcome.prefillSeconds
+        result.finishReason = outcome.finishReason
+        if let stop = outcome.stop {
+            result.stop = stop
+            result.flops += stop.flops.total
+        }
+        if let drafted = outcome.drafted, let accepted = outcome.accepted, let lengths = outcome.acceptedLengths {
+            result.draftAcceptance = drafted == 0 ? 0 : Double(accepted) / Double(drafted)
+            result.meanAcceptedLength = lengths.isEmpty ? 0 : Double(accepted) / Double(lengths.count)
         }
         let tail = decoder.finish()
         result.text += tail
@@ -252,4 +206,3 @@ public final class Completer: @unchecked Sendable {
         return result
     }
 }
-

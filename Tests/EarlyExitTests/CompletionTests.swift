@@ -64,11 +64,11 @@ import Testing
             let n = 4 + Int(rng.next() % 60)
             let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.shape.vocabularySize)) }
             let reference = try Fixtures.fullGreedy(network, prompt: prompt, count: 8)
-            let spec = SpeculativeDecoder(model: model.earlyExit, draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4)
-            let ids = try spec.generate(prompt: prompt, maxTokens: 8, stopToken: nil, cache: network.makeCache()) { _, _ in }
-            #expect(ids == reference, "prompt \(index)")
-            firstRejected += spec.acceptedLengths.filter { $0 == 0 }.count
-            allAccepted += spec.acceptedLengths.filter { $0 == 4 }.count
+            let spec = Generator(model: model.earlyExit, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4))
+            let out = try spec.generate(prompt: prompt, cache: network.makeCache(), maxTokens: 8, stopToken: nil) { _, _ in }
+            #expect(out.tokens == reference, "prompt \(index)")
+            firstRejected += (out.acceptedLengths ?? []).filter { $0 == 0 }.count
+            allAccepted += (out.acceptedLengths ?? []).filter { $0 == 4 }.count
         }
         #expect(firstRejected > 0 && allAccepted > 0)
     }

@@ -188,10 +188,10 @@ import Testing
         for (index, prompt) in try Self.prompts(vocabulary: model.network.shape.vocabularySize).enumerated() {
             let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 12)
             let draftLayer = [1, L / 2, L - 1][index % 3]
-            let speculative = SpeculativeDecoder(model: model, draftPolicy: FixedLayerPolicy(layer: draftLayer), draftLength: 3)
-            let ids = try speculative.generate(prompt: prompt, maxTokens: 12, stopToken: nil, cache: model.network.makeCache()) { _, _ in }
-            #expect(ids == reference, "prompt \(index) (draft layer \(draftLayer))")
-            for m in speculative.acceptedLengths {
+            let speculative = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: draftLayer), draftLength: 3))
+            let out = try speculative.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 12, stopToken: nil) { _, _ in }
+            #expect(out.tokens == reference, "prompt \(index) (draft layer \(draftLayer))")
+            for m in out.acceptedLengths ?? [] {
                 if m == 0 { roundsWithFirstRejected += 1 }
                 if m == 2 { roundsWithLastRejected += 1 }
                 if m == 3 { roundsAllAccepted += 1 }
@@ -241,8 +241,8 @@ import Testing
         let model = try EarlyExitModel(network: GPT2.load(directory: dir, precision: .float16), directory: dir)
         for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.shape.vocabularySize).prefix(40).enumerated() {
             let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 10)
-            let spec = SpeculativeDecoder(model: model, draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3)
-            #expect(try spec.generate(prompt: prompt, maxTokens: 10, stopToken: nil, cache: model.network.makeCache()) { _, _ in } == reference)
+            let spec = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3))
+            #expect(try spec.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 10, stopToken: nil) { _, _ in }.tokens == reference)
         }
     }
 }
