@@ -55,9 +55,9 @@ struct ByteCursor {
         let start = try take(n, field)
         guard n > 0, let base = bytes.baseAddress else { return "" }
         let utf8 = UnsafeBufferPointer(start: (base + start).assumingMemoryBound(to: UInt8.self), count: n)
-        guard let s = String(validating: utf8, as: UTF8.self) else {
+        guard isValidUTF8(utf8) else {
             throw fail(field(), "string of \(n) bytes at offset \(start) is not valid UTF-8")
         }
-        return s
+        return String(decoding: utf8, as: UTF8.self) // valid, so nothing is repaired
     }
 }

@@ -78,3 +78,28 @@ import Testing
         #expect(rejected > total / 2, "\(rejected) of \(total)")
     }
 }
+
+/// The hand-written validator must agree with the standard library's on any bytes.
+@Suite struct UTF8ValidationTests {
+    @Test func agreesWithStandardLibrary() {
+        var rng = SplitMix64(seed: 8)
+        // Bias towards the bytes that matter: lead bytes, continuation bytes, boundaries.
+        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                    0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        var valid = 0
+        for _ in 0..<50_000 {
+            let n = Int.random(in: 0...6, using: &rng)
+            let bytes: [UInt8] = (0..<n).map { _ in
+                Bool.random(using: &rng) ? interesting.randomElement(using: &rng) ?? 0 : UInt8.random(in: 0...255, using: &rng)
+            }
+            let reference = String(validating: bytes, as: UTF8.self) != nil
+            let ours = bytes.withUnsafeBufferPointer { isValidUTF8($0) }
+            #expect(ours == reference, "\(hex(bytes))")
+            if reference { valid += 1 }
+        }
+        #expect(valid > 5_000) // the generator really exercises valid multi-byte text too
+        for s in ["", "ascii", "Ġhello", "日本語", "🦙", "\u{10FFFF}", "\u{FFFD}"] {
+            #expect(Array(s.utf8).withUnsafeBufferPointer { isValidUTF8($0) })
+        }
+    }
+}
