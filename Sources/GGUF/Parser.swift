@@ -18,6 +18,12 @@ enum GGUFParser {
     static let minimumKVSize = 8 + 4 + 1
     /// The fewest bytes one tensor info can take: name length, n_dims, one dim, type, offset.
     static let minimumTensorInfoSize = 8 + 4 + 8 + 4 + 8
+    /// Counts are only known to fit in the file's bytes, and our representation
+    /// of an entry is larger than its encoding (a 1-byte uint8 becomes a
+    /// 24-byte `GGUFValue`). Reserving at most this many up front keeps a lying
+    /// count in a large file from allocating far more than the file; honest
+    /// larger collections just grow.
+    static let maximumReservation = 1 << 16
 
     /// Parses and validates a complete file image; nothing is trusted.
     static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(GGUFError) -> ParsedHeader {
@@ -45,9 +51,9 @@ enum GGUFParser {
 
         // Metadata.
         var metadata: [String: GGUFValue] = [:]
-        metadata.reserveCapacity(kvCount)
+        metadata.reserveCapacity(min(kvCount, maximumReservation))
         var keys: [String] = []
-        keys.reserveCapacity(kvCount)
+        keys.reserveCapacity(min(kvCount, maximumReservation))
         for i in 0..<kvCount {
             let key = try c.string("metadata key #\(i)")
             guard metadata[key] == nil else {
@@ -65,8 +71,8 @@ enum GGUFParser {
         // Tensor infos: read all, then check each against the data section.
         struct Info { var name: String, dims: [Int], type: GGMLType, byteCount: Int, relativeOffset: Int }
         var infos: [Info] = []
-        infos.reserveCapacity(tensorCount)
-        var names = Set<String>(minimumCapacity: tensorCount)
+        infos.reserveCapacity(min(tensorCount, maximumReservation))
+        var names = Set<String>(minimumCapacity: min(tensorCount, maximumReservation))
         for i in 0..<tensorCount {
             let name = try c.string("tensor #\(i) name")
             let field = "tensor \(quoted(name))"
@@ -182,7 +188,7 @@ enum GGUFParser {
                 throw c.fail("\(field()) count", "\(n) \(elementType.name) elements cannot fit in the \(c.remaining) bytes left (each needs at least \(minimum))")
             }
             var elements: [GGUFValue] = []
-            elements.reserveCapacity(Int(n))
+            elements.reserveCapacity(min(Int(n), maximumReservation))
             for i in 0..<Int(n) {
                 elements.append(try value(elementType, depth: depth + 1, &c) { "\(field())[\(i)]" })
             }
