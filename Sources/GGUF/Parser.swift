@@ -147,7 +147,7 @@ enum GGUFParser {
     /// so a count of 2^63 fails at once instead of reserving memory for it.
     private static func count(_ field: String, of what: String, minimumSize: Int, _ c: inout ByteCursor) throws(GGUFError) -> Int {
         let n = try c.u64(field)
-        // The header is 24 bytes, so `remaining` after this read is what the entries must fit in.
+        // Everything counted comes after this field, so it must fit in what is left.
         guard n <= UInt64(c.remaining / minimumSize) else {
             throw c.fail(field, "\(n) \(what) cannot fit in the \(c.remaining) bytes left (each needs at least \(minimumSize))")
         }
