@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: engineFlags),
         // Validating reader (and writer) for the safetensors format.
         .target(name: "SafeTensors"),
+        // Validating reader (and writer) for llama.cpp's GGUF format.
+        .target(name: "GGUF"),
         // GPT-2 byte-level BPE.
         .target(name: "Tokenizer"),
         // GPT-2 configuration, weights, KV cache, forward pass and sampling.
@@ -52,6 +54,7 @@ let package = Package(
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: engineFlags),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
         .testTarget(
             name: "EarlyExitTests",
