@@ -50,7 +50,7 @@ let package = Package(
             ],
             swiftSettings: engineFlags
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: engineFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Resources")], swiftSettings: engineFlags),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
         .testTarget(
