@@ -162,6 +162,60 @@ block_product(int format, const uint8_t *g, const int8_t *x, float dx, float sx,
     }
 }
 
+/* block_product for `tile` activation rows at once: the weights are widened (nibbles split,
+ * |w| taken) once and shared by every row. Same float operations in the same order as
+ * block_product, so each row's result is bit-identical to a one-row product. */
+static inline __attribute__((always_inline)) void
+block_rows(int format, const uint8_t *g, const int8_t *x, long xStride, const float *d, const float *s,
+           long sStride, long tile, __m256 *acc) {
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
+    const __m256i ones = _mm256_set1_epi16(1);
+    if (format == EXITLENS_Q8_0) {
+        __m256i w[8], aw[8];
+        for (int c = 0; c < 8; c++) {
+            w[c] = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * c));
+            aw[c] = _mm256_abs_epi8(w[c]);
+        }
+        for (long r = 0; r < tile; r++) {
+            const int8_t *xr = x + r * xStride;
+            __m256i sum = _mm256_setzero_si256();
+            for (int c = 0; c < 8; c++) {
+                __m256i p = _mm256_maddubs_epi16(aw[c], _mm256_sign_epi8(broadcast4(xr + 4 * c), w[c]));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, ones));
+            }
+            const __m256 f = _mm256_cvtepi32_ps(sum);
+            acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(d[r * sStride])), f, acc[r]);
+        }
+        return;
+    }
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    const uint8_t *qs = g + group_quant_offset(format);
+    __m256i lo[4], hi[4];
+    for (int c = 0; c < 4; c++) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        lo[c] = _mm256_and_si256(w, mask);
+        hi[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+    }
+    const __m256 mw = format == EXITLENS_Q4_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16))) : dw;
+    for (long r = 0; r < tile; r++) {
+        const int8_t *xr = x + r * xStride;
+        __m256i sum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(lo[c], broadcast4(xr + 4 * c)));
+            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(hi[c], broadcast4(xr + 16 + 4 * c)));
+        }
+        const __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum, ones));
+        const float dx = d[r * sStride], sx = s[r * sStride];
+        if (format == EXITLENS_Q4_0) {
+            __m256 t = _mm256_fmadd_ps(f, _mm256_set1_ps(dx), _mm256_set1_ps(-8.0f * sx));
+            acc[r] = _mm256_fmadd_ps(dw, t, acc[r]);
+        } else {
+            __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(dx)), f, acc[r]);
+            acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(sx), a);
+        }
+    }
+}
+
 /* Rows of activations handled per pass over a group; the group's weights stay in L1/L2
  * between passes, so memory sees each block once for any number of rows. */
 enum { ROW_TILE = 16 };
@@ -200,12 +254,8 @@ gemm_format(int format, const uint8_t *w, long blocks, const int8_t *q, const fl
             __m256 even[ROW_TILE], odd[ROW_TILE];
             for (long r = 0; r < tile; r++) even[r] = odd[r] = _mm256_setzero_ps();
             for (long b = 0; b < blocks; b++) {
-                __m256 *acc = b % 2 == 0 ? even : odd;
-                for (long r = 0; r < tile; r++) {
-                    const long row = r0 + r;
-                    acc[r] = block_product(format, p + b * gb, q + row * n + 32 * b,
-                                           d[row * blocks + b], s[row * blocks + b], acc[r]);
-                }
+                block_rows(format, p + b * gb, q + r0 * n + 32 * b, n, d + r0 * blocks + b, s + r0 * blocks + b,
+                           blocks, tile, b % 2 == 0 ? even : odd);
             }
             for (long r = 0; r < tile; r++)
                 store_group(y + (r0 + r) * outCount, bias, grp * 8, outCount, _mm256_add_ps(even[r], odd[r]));

@@ -76,6 +76,15 @@ struct QuantizedBenchmark {
             print(String(format: "warm q4_1 576→1536 | threads %d | best %.1f GB/s | median %.1f GB/s | per CPU-second %.1f GB/s",
                          threads, bytes / t.best / 1e9, bytes / t.median / 1e9, bytes / t.cpu / 1e9))
         }
+        // Verification-sized batches: time per row relative to one gemv shows what sharing the weights saves.
+        let xs = FloatBuffer((0..<(9 * 576)).map { Float(($0 * 37) % 101) / 50 - 1 })
+        let ys = FloatBuffer(count: 9 * 1536)
+        for rows in [5, 9] {
+            let t = Self.time(Self.repeats) { for _ in 0..<100 { m.gemm(xs.pointer, rows: rows, ys.pointer, bias: nil, pool: .serial) } }
+            print(String(format: "warm q4_1 576→1536 gemm rows %d | threads 1 | %.1f µs per call (CPU) | %.2f µs per row", rows, t.cpu / 100 * 1e6, t.cpu / 100 / Double(rows) * 1e6))
+        }
+        let t1 = Self.time(Self.repeats) { for _ in 0..<100 { m.gemv(xs.pointer, ys.pointer, bias: nil, pool: .serial) } }
+        print(String(format: "warm q4_1 576→1536 gemv | threads 1 | %.1f µs per call (CPU)", t1.cpu / 100 * 1e6))
     }
 
     /// All matrix products of one SmolLM2-135M decode step (30 layers of Q4_1 q, k, v, o, gate,
