@@ -9,7 +9,7 @@ import Testing
 // Serialized: the benchmarks would otherwise run concurrently and measure each other.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["EXITLENS_QUANT_BENCH"] != nil))
 struct QuantizedBenchmark {
-    static let repeats = 7
+    static let repeats = 15
     static let coldBytes = 96 << 20
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -107,7 +107,7 @@ struct QuantizedBenchmark {
         let y = FloatBuffer(count: 49152)
         for threads in [1, 2] {
             let pool = ComputePool(threads: threads)
-            let t = Self.time(15) { for m in ms { m.gemv(x.pointer, y.pointer, bias: nil, pool: pool) } }
+            let t = Self.time(40) { for m in ms { m.gemv(x.pointer, y.pointer, bias: nil, pool: pool) } }
             print(String(format: "token (%d matrices, %.1f MB) | threads %d | best %.2f ms (%.1f GB/s) | median %.2f ms | CPU %.2f ms", ms.count,
                          Double(bytes) / 1e6, threads, t.best * 1e3, Double(bytes) / t.best / 1e9, t.median * 1e3, t.cpu * 1e3))
         }
