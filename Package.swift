@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "GGUF"),
         // GPT-2 byte-level BPE.
         .target(name: "Tokenizer"),
-        // GPT-2 configuration, weights, KV cache, forward pass and sampling.
-        .target(name: "Model", dependencies: ["Kernels", "SafeTensors"], swiftSettings: engineFlags),
+        // Architectures (GPT-2, Llama/Qwen2) behind one Transformer protocol; weights from
+        // safetensors or GGUF; KV cache; sampling.
+        .target(name: "Model", dependencies: ["Kernels", "SafeTensors", "GGUF"], swiftSettings: engineFlags),
         // Dynamic inference: exit heads, Stop&Exit Controller, policies, state copying, speculative decoding.
         .target(name: "EarlyExit", dependencies: ["Kernels", "Model", "SafeTensors"], swiftSettings: engineFlags),
         // Completion sessions: prompt → streamed tokens, with timings.
@@ -52,7 +53,7 @@ let package = Package(
             ],
             swiftSettings: engineFlags
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: engineFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Resources")], swiftSettings: engineFlags),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),

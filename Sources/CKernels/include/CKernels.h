@@ -2,6 +2,7 @@
 #define EXITLENS_CKERNELS_H
 
 #include <stdint.h>
+#include "QuantKernels.h"
 
 /// Panel-packed products for half-precision weights (see Kernels/PackedMatrix.swift for the
 /// layout: panel t holds W[:, 16t..16t+16) as in×16 contiguous values). Written in C because
