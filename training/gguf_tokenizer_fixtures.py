@@ -186,6 +186,9 @@ EDGE_CASES = [
     "<issue_start>title<issue_comment>body<issue_closed>",
     "\x00", "\x00\x00 \x00", "\x7f", "\ufffd\ufffd", "\U0001F600", "\u0301", "a\u0301\u0301\u0301",
     "ſ", "'ſ", "'S", "'Ll", "'rE", "'D", "'M", "'T",
+    # Bytes SmolLM2 has no token for (0x04, 0x06, 0x13, 0x14, 0x16, 0x1D; lead bytes 0xF1, 0xF2):
+    # HF drops them, and their neighbours do not merge across the gap.
+    "\x04", "he\x04llo", "a\x06\x13\x14\x16\x1db", " \x04x", "\U00040000", "x\U00080001y", "12\x1d34",
 ]
 
 RUST_SNIPPETS = [
@@ -329,10 +332,22 @@ def main() -> None:
         return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
     smollm_ids, plain_ids, qwen2_ids, llama_ids = ids(smollm), ids(plain), ids(qwen2), ids(llama)
-    for name, tokenizer, all_ids in (("smollm", smollm, smollm_ids), ("qwen2", qwen2, qwen2_ids),
-                                     ("llama_bpe", llama, llama_ids)):
-        bad = [t for t, i in zip(texts, all_ids) if tokenizer.decode(i, skip_special_tokens=False) != t]
+    # Round trip, minus the bytes the vocabulary has no token for.
+    spelling = byte_alphabet()
+    to_byte = {c: b for b, c in spelling.items()}
+    missing = {b for b, c in spelling.items() if c not in set(meta["tokens"])}
+    special = {i for i, kind in enumerate(meta["token_type"]) if kind in (3, 4)}
+
+    def decode_bytes(ids: list[int]) -> bytes:
+        tokens = meta["tokens"]
+        return b"".join(tokens[i].encode("utf-8") if i in special else bytes(to_byte[c] for c in tokens[i])
+                        for i in ids)
+
+    for name, all_ids in (("smollm", smollm_ids), ("qwen2", qwen2_ids), ("llama_bpe", llama_ids)):
+        bad = [t for t, i in zip(texts, all_ids)
+               if decode_bytes(i) != bytes(b for b in t.encode("utf-8") if b not in missing)]
         assert not bad, f"{name}: HF does not round-trip {bad[:3]!r}"
+    print(f"{len(missing)} bytes have no token: {sorted(missing)}")
 
     if not args.skip_transformers:
         from transformers import AutoTokenizer
