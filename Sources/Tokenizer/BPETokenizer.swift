@@ -3,13 +3,14 @@ import Synchronization
 /// GPT-2 byte-level BPE tokenizer: encodes text to token ids and back.
 ///
 /// Load one with ``init(tokenizerJSON:)``, ``init(vocabJSON:merges:specialTokens:)``,
-/// ``init(tiktokenRanks:specialTokens:)`` or ``load(directory:)``. Instances
+/// ``init(tiktokenRanks:specialTokens:)``, ``load(directory:)`` or, from a
+/// GGUF file's metadata, ``init(ggufModel:tokens:tokenTypes:merges:pre:bosTokenID:eosTokenID:addBOS:source:)``. Instances
 /// are immutable apart from an internal, lock-protected cache of merged
 /// pieces, so one tokenizer can be shared across tasks.
 ///
 /// Encoding splits the input on special tokens (``encode(_:)`` only), then
-/// into pieces with GPT-2's pre-tokenizer regex, then merges each piece's
-/// bytes by rank. Ids are `Int` for convenience at call sites.
+/// into pieces with a pre-tokenizer (GPT-2's regex unless a GGUF file names
+/// another), then merges each piece's bytes by rank. Ids are `Int` for convenience at call sites.
 public final class BPETokenizer: Sendable {
     /// Everything a loader extracts from a file, before validation.
     struct Parts {
@@ -25,6 +26,14 @@ public final class BPETokenizer: Sendable {
         var ignoreMerges = false
         var addPrefixSpace = false
         var useRegex = true
+        var preTokenizer = PreTokenizer.Kind.gpt2
+        var bosTokenID: Int?
+        /// Defaults to the id of "<|endoftext|>" when the format has no setting.
+        var eosTokenID: Int?
+        var addsBOS = false
+        /// GGUF vocabularies may lack some single-byte tokens (SmolLM2 has no
+        /// token for 0x04 or 0xFF); such bytes then encode to nothing.
+        var allowsMissingBytes = false
         /// File the parts came from, for error messages.
         var source: String
     }
@@ -35,7 +44,10 @@ public final class BPETokenizer: Sendable {
     private let tokenBytesByID: [[UInt8]?]
     private let idByBytes: [[UInt8]: Int32]
     private let idByTokenString: [String: Int]
+    /// Id of each single-byte token; `missingByte` where the vocabulary has none.
     private let byteIDs: [Int32]
+    private let hasMissingBytes: Bool
+    private static let missingByte: Int32 = -1
     private let merges: MergeTable
     /// Special tokens as UTF-8, longest first so the longest match wins.
     private let specials: [(bytes: [UInt8], id: Int)]
@@ -43,10 +55,20 @@ public final class BPETokenizer: Sendable {
     private let ignoreMerges: Bool
     private let addPrefixSpace: Bool
     private let useRegex: Bool
+    private let preTokenizer: PreTokenizer.Kind
     private let cache = Mutex<[[UInt8]: [Int32]]>([:])
 
     /// Special tokens recognised by ``encode(_:)``, content → id.
     public let specialTokens: [String: Int]
+
+    /// Beginning-of-sequence token, where the file names one (GGUF).
+    public let bosTokenID: Int?
+    /// End-of-sequence token: the file's (GGUF), else "<|endoftext|>" if the
+    /// vocabulary has it. Completion stops when the model emits it.
+    public let eosTokenID: Int?
+    /// Whether prompts should start with ``bosTokenID``. ``encode(_:)`` never
+    /// adds it; the caller does.
+    public let addsBOS: Bool
 
     init(parts: Parts) throws {
         var idByBytes: [[UInt8]: Int32] = [:]
@@ -72,9 +94,10 @@ public final class BPETokenizer: Sendable {
         }
         // Without all 256 single-byte tokens some byte strings could not be
         // encoded, and decode(encode(x)) == x would not hold.
-        var byteIDs = [Int32](repeating: 0, count: 256)
+        var byteIDs = [Int32](repeating: Self.missingByte, count: 256)
         for byte in 0..<256 {
             guard let id = idByBytes[[UInt8(byte)]] else {
+                if parts.allowsMissingBytes { continue }
                 let spelling = ByteLevel.string(forBytes: [UInt8(byte)])
                 throw TokenizerError(
                     "vocabulary has no token for byte 0x\(String(byte, radix: 16)) (\"\(spelling)\"); "
@@ -93,6 +116,7 @@ public final class BPETokenizer: Sendable {
         self.idByBytes = idByBytes
         self.idByTokenString = parts.tokenStrings
         self.byteIDs = byteIDs
+        self.hasMissingBytes = byteIDs.contains(Self.missingByte)
         self.merges = parts.merges
         self.specials = parts.specialTokens
             .map { (Array($0.key.utf8), $0.value) }
@@ -102,6 +126,10 @@ public final class BPETokenizer: Sendable {
         self.ignoreMerges = parts.ignoreMerges
         self.addPrefixSpace = parts.addPrefixSpace
         self.useRegex = parts.useRegex
+        self.preTokenizer = parts.preTokenizer
+        self.bosTokenID = parts.bosTokenID
+        self.eosTokenID = parts.eosTokenID ?? parts.specialTokens["<|endoftext|>"]
+        self.addsBOS = parts.addsBOS
     }
 
     // MARK: Vocabulary
@@ -206,7 +234,7 @@ public final class BPETokenizer: Sendable {
 
     private func encodeSegment(_ segment: UnsafeBufferPointer<UInt8>, into result: inout [Int]) {
         if useRegex {
-            PreTokenizer.split(segment) { range in
+            PreTokenizer.split(segment, kind: preTokenizer) { range in
                 appendPiece(UnsafeBufferPointer(rebasing: segment[range]), to: &result)
             }
         } else {
@@ -221,7 +249,8 @@ public final class BPETokenizer: Sendable {
 
     private func appendPiece(_ piece: UnsafeBufferPointer<UInt8>, to result: inout [Int]) {
         if piece.count == 1 {
-            result.append(Int(byteIDs[Int(piece[0])]))
+            let id = byteIDs[Int(piece[0])]
+            if id != Self.missingByte { result.append(Int(id)) }
             return
         }
         let key = Array(piece)
@@ -234,7 +263,10 @@ public final class BPETokenizer: Sendable {
             for id in cached { result.append(Int(id)) }
             return
         }
-        let merged = merges.merge(key.map { byteIDs[Int($0)] })
+        var merged = merges.merge(key.map { byteIDs[Int($0)] })
+        // A missing byte has no merges, so it stays alone and is dropped here,
+        // after merging: like HF and llama.cpp, its neighbours do not merge across it.
+        if hasMissingBytes { merged.removeAll { $0 == Self.missingByte } }
         for id in merged { result.append(Int(id)) }
         if cacheable {
             cache.withLock { cache in
@@ -270,7 +302,17 @@ public final class BPETokenizer: Sendable {
         merges.merge(bytes.map { byteIDs[Int($0)] }, forceHeap: forceHeap).map { Int($0) }
     }
 
-    /// The pre-tokenizer's pieces of `bytes`.
+    /// This tokenizer's pre-tokenizer pieces of `bytes` (no special tokens).
+    @_spi(Testing)
+    public func pieces(of bytes: [UInt8]) -> [[UInt8]] {
+        var pieces: [[UInt8]] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            PreTokenizer.split(buffer, kind: preTokenizer) { pieces.append(Array(buffer[$0])) }
+        }
+        return pieces
+    }
+
+    /// GPT-2's pre-tokenizer pieces of `bytes`.
     @_spi(Testing)
     public static func pieces(of bytes: [UInt8]) -> [[UInt8]] {
         var pieces: [[UInt8]] = []

@@ -97,10 +97,12 @@ extension BPETokenizer {
     }
 
     /// Adds merge `rank` of `left` + `right`, both given in vocabulary spelling.
-    static func addMerge(_ left: String, _ right: String, rank: Int, to parts: inout Parts, line: Int? = nil)
-        throws
-    {
-        let label = line == nil ? "merge #\(rank + 1) (\(debugQuoted(left + " " + right)))" : "merge \(debugQuoted(left + " " + right))"
+    /// `field` names the merge in errors (GGUF: "tokenizer.ggml.merges[7]").
+    static func addMerge(
+        _ left: String, _ right: String, rank: Int, to parts: inout Parts, line: Int? = nil, field: String? = nil
+    ) throws {
+        let pair = debugQuoted(left + " " + right)
+        let label = field.map { "\($0) (\(pair))" } ?? (line == nil ? "merge #\(rank + 1) (\(pair))" : "merge \(pair)")
         guard let leftID = parts.tokenStrings[left] else {
             throw TokenizerError("\(label) references unknown token \(debugQuoted(left))", file: parts.source, line: line)
         }
