@@ -37,7 +37,7 @@ let package = Package(
         // Dynamic inference: exit heads, Stop&Exit Controller, policies, state copying, speculative decoding.
         .target(name: "EarlyExit", dependencies: ["Kernels", "Model", "SafeTensors"], swiftSettings: engineFlags),
         // Completion sessions: prompt → streamed tokens, with timings.
-        .target(name: "Completion", dependencies: ["EarlyExit", "Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
+        .target(name: "Completion", dependencies: ["EarlyExit", "GGUF", "Kernels", "Model", "Tokenizer"], swiftSettings: engineFlags),
         // Study, evaluation and benchmarks, beside Completion.
         .target(name: "Evaluation", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "Kernels"], swiftSettings: engineFlags),
         // ncursesw for the playground (system library; the shim wraps macros Swift cannot import).

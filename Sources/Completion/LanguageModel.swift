@@ -1,5 +1,6 @@
 import EarlyExit
 import Foundation
+import GGUF
 import Kernels
 import Model
 import Tokenizer
@@ -16,8 +17,8 @@ public struct LanguageModel: Sendable {
     public let tokenizer: BPETokenizer
 
     public var network: any Transformer { earlyExit.network }
-    /// Short display name (the directory's name).
-    public var name: String { directory.lastPathComponent }
+    /// Short display name (the directory's name, or the .gguf file's without its extension).
+    public var name: String { directory.pathExtension == "gguf" ? directory.deletingPathExtension().lastPathComponent : directory.lastPathComponent }
 
     public init(earlyExit: EarlyExitModel, tokenizer: BPETokenizer, directory: URL) {
         self.earlyExit = earlyExit
@@ -25,20 +26,71 @@ public struct LanguageModel: Sendable {
         self.directory = directory
     }
 
-    /// Loads and cross-checks a model directory.
-    public static func load(directory: URL, threads: Int = 1, precision: WeightPrecision? = nil) throws -> LanguageModel {
+    /// Positions a GGUF model's KV cache holds unless asked otherwise: its own context (8,192 for
+    /// SmolLM2) would cost 377 MB of keys and values, far beyond what an editor completion needs.
+    public static let defaultGGUFContext = 2048
+
+    /// Loads and cross-checks a model: a Hugging Face directory (`config.json` + `model.safetensors`),
+    /// a `.gguf` file, or a directory holding exactly one `.gguf` file and no `model.safetensors`.
+    ///
+    /// Exit heads and the controller sit beside the weights: `exits.safetensors` and
+    /// `controller.safetensors` in the model's directory, or `NAME.exits.safetensors` and
+    /// `NAME.controller.safetensors` next to a `NAME.gguf` named directly.
+    public static func load(directory url: URL, threads: Int = 1, precision: WeightPrecision? = nil,
+                            contextLimit: Int? = nil) throws -> LanguageModel {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError.file(directory.path, "is not a model directory")
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ModelError.file(url.path, "does not exist")
         }
-        let network = try loadNetwork(directory: directory, threads: threads, precision: precision)
-        let tokenizer = try BPETokenizer.load(directory: directory)
+        if !isDirectory.boolValue {
+            guard url.pathExtension == "gguf" else { throw ModelError.file(url.path, "is neither a model directory nor a .gguf file") }
+            let stem = url.deletingPathExtension().lastPathComponent
+            let beside = url.deletingLastPathComponent()
+            return try loadGGUF(url, threads: threads, contextLimit: contextLimit, location: url,
+                                exits: beside.appendingPathComponent("\(stem).exits.safetensors"),
+                                controller: beside.appendingPathComponent("\(stem).controller.safetensors"))
+        }
+        let hasSafetensors = FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path)
+        let ggufFiles = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0.hasSuffix(".gguf") }
+        if !hasSafetensors, !ggufFiles.isEmpty {
+            guard ggufFiles.count == 1 else {
+                throw ModelError.file(url.lastPathComponent, "holds \(ggufFiles.count) .gguf files; name one with --model DIR/FILE.gguf")
+            }
+            return try loadGGUF(url.appendingPathComponent(ggufFiles[0]), threads: threads, contextLimit: contextLimit, location: url,
+                                exits: url.appendingPathComponent("exits.safetensors"),
+                                controller: url.appendingPathComponent("controller.safetensors"))
+        }
+        let network = try loadNetwork(directory: url, threads: threads, precision: precision)
+        let tokenizer = try BPETokenizer.load(directory: url)
+        return try LanguageModel(network: network, tokenizer: tokenizer, location: url,
+                                 exits: url.appendingPathComponent("exits.safetensors"),
+                                 controller: url.appendingPathComponent("controller.safetensors"))
+    }
+
+    private static func loadGGUF(_ file: URL, threads: Int, contextLimit: Int?, location: URL, exits: URL,
+                                 controller: URL) throws -> LanguageModel {
+        let gguf = try GGUFFile(path: file.path)
+        let network = try Llama.load(gguf: gguf, threads: threads, contextLimit: contextLimit ?? defaultGGUFContext)
+        let tokenizer = try BPETokenizer(
+            ggufModel: try gguf.string("tokenizer.ggml.model"), tokens: try gguf.stringArray("tokenizer.ggml.tokens"),
+            tokenTypes: try gguf.optionalIntArray("tokenizer.ggml.token_type"),
+            merges: try gguf.optionalStringArray("tokenizer.ggml.merges") ?? [], pre: try gguf.optionalString("tokenizer.ggml.pre"),
+            bosTokenID: try gguf.optionalInt("tokenizer.ggml.bos_token_id"), eosTokenID: try gguf.optionalInt("tokenizer.ggml.eos_token_id"),
+            addBOS: try gguf.optionalBool("tokenizer.ggml.add_bos_token"), source: file.lastPathComponent)
+        return try LanguageModel(network: network, tokenizer: tokenizer, location: location, exits: exits, controller: controller)
+    }
+
+    /// Cross-checks the parts and loads the exit files when present.
+    init(network: any Transformer, tokenizer: BPETokenizer, location: URL, exits: URL, controller: URL) throws {
         // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up front.
         guard tokenizer.vocabularySize <= network.shape.vocabularySize else {
-            throw ModelError.file(directory.lastPathComponent,
-                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocab_size is \(network.shape.vocabularySize)")
+            throw ModelError.file(location.lastPathComponent,
+                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(network.shape.vocabularySize)")
         }
-        return LanguageModel(earlyExit: try EarlyExitModel(network: network, directory: directory), tokenizer: tokenizer, directory: directory)
+        let earlyExit = EarlyExitModel(network: network,
+                                       heads: try ExitHeads.load(url: exits, shape: network.shape),
+                                       controller: try StopExitController.load(url: controller, shape: network.shape))
+        self.init(earlyExit: earlyExit, tokenizer: tokenizer, directory: location)
     }
 }
 
