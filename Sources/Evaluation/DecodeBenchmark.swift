@@ -55,10 +55,10 @@ public struct DecodeBenchmark: Sendable {
     public let options: Options
     public init(options: Options = Options()) { self.options = options }
 
-    /// Runs the benchmark on `weights` (shared by every thread count).
-    public func run(weights: GPT2Weights, modelName: String, progress: (String) -> Void = { _ in }) throws -> Report {
-        let config = weights.config
-        let models = options.threads.map { GPT2(weights: weights, threads: $0) }
+    /// Runs the benchmark on `network`'s weights (shared by every thread count).
+    public func run(network: any Transformer, modelName: String, progress: (String) -> Void = { _ in }) throws -> Report {
+        let config = network.shape
+        let models = options.threads.map { network.withThreads($0) }
         var rng = SplitMix64(seed: 42)
         let promptLength = min(options.prefillLength, config.contextLength)
         let prompt = (0..<config.contextLength).map { _ in Int(rng.next() % UInt64(config.vocabularySize)) }
@@ -92,13 +92,13 @@ public struct DecodeBenchmark: Sendable {
         var bandwidth: [String: Double] = [:]
         for t in options.threads { bandwidth[String(t)] = Self.measureBandwidth(threads: t) }
 
-        let weightBytes = weights.bytesPerToken
+        let weightBytes = network.bytesPerToken
         var decodeRows: [DecodeRow] = []
         for (m, model) in models.enumerated() {
             for (c, context) in contexts.enumerated() {
                 let times = decodeTimes[m][c]
                 // KV read by the last decoded token: keys and values of every layer.
-                let kvBytes = 2 * config.layerCount * context * config.embeddingSize * 4
+                let kvBytes = 2 * config.layerCount * context * config.kvWidth * 4
                 let gbps = bandwidth[String(model.pool.threadCount)] ?? .nan
                 decodeRows.append(DecodeRow(threads: model.pool.threadCount, context: context,
                                             msPerTokenMedian: quantile(times, 0.5) * 1e3,
@@ -112,7 +112,7 @@ public struct DecodeBenchmark: Sendable {
         }
         return Report(machine: .current(), model: modelName, layers: config.layerCount, width: config.embeddingSize,
                       heads: config.headCount, vocabulary: config.vocabularySize,
-                      precision: weights.head.precision.rawValue, weightBytesPerToken: weightBytes,
+                      precision: network.weightFormat, weightBytesPerToken: weightBytes,
                       bandwidthGBps: bandwidth, prefill: prefillRows, decode: decodeRows, peakRSSBytes: peak)
     }
 

@@ -24,6 +24,8 @@ public final class Llama: Transformer {
 
     public var head: any LinearWeights { weights.head }
     public var bytesPerToken: Int { weights.bytesPerToken }
+    public var weightFormat: String { storageName(weights.blocks.first?.qkv) }
+    public func withThreads(_ threads: Int) -> any Transformer { Llama(weights: weights, threads: threads) }
 
     public func embed(_ tokens: ArraySlice<Int>, firstPosition: Int, into out: UnsafeMutablePointer<Float>) {
         // Positions enter through RoPE inside attention, not here.
@@ -83,5 +85,14 @@ public final class Llama: Transformer {
         }
         applyRotary(row + shape.queryWidth, heads: config.kvHeadCount, headSize: config.headSize,
                     cos: ws.cos.pointer, sin: ws.sin.pointer)
+    }
+}
+
+/// `f32`, `f16` or the block format of a weight matrix.
+func storageName(_ matrix: (any LinearWeights)?) -> String {
+    switch matrix {
+    case let packed as PackedMatrix: packed.precision.rawValue
+    case let quantised as QuantizedMatrix: quantised.format.rawValue
+    default: "unknown"
     }
 }

@@ -21,6 +21,10 @@ public protocol Transformer: AnyObject, Sendable {
     var head: any LinearWeights { get }
     /// Bytes of weights read for one decoded token.
     var bytesPerToken: Int { get }
+    /// How the block matrices are stored (`f32`, `f16`, `q4_1`, …), for reports.
+    var weightFormat: String { get }
+    /// The same weights (shared, not copied) run by `threads` threads.
+    func withThreads(_ threads: Int) -> any Transformer
 
     /// Writes the input vectors (token embedding, plus position embedding where the architecture has
     /// one) of `tokens` at positions `firstPosition…` into consecutive rows of `out`.

@@ -55,8 +55,9 @@ struct Bench: ParsableCommand {
         options.decodeTokens = max(1, tokens)
         options.repeats = max(1, repeats)
         // Only the network is needed: benchmark models need not ship a tokenizer.
-        let network = try GPT2.load(directory: modelOptions.directory, threads: 1, precision: modelOptions.precision)
-        let report = try DecodeBenchmark(options: options).run(weights: network.weights, modelName: modelOptions.directory.lastPathComponent) { line in
+        let network = try loadNetwork(at: modelOptions.directory, threads: 1, precision: modelOptions.precision,
+                                      contextLimit: LanguageModel.defaultGGUFContext)
+        let report = try DecodeBenchmark(options: options).run(network: network, modelName: modelOptions.directory.lastPathComponent) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
         if json {
