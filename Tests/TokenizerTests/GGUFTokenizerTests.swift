@@ -167,6 +167,16 @@ import Testing
         #expect(tokenizer.decodeText([256, 257]) == "ab<|eot|>")
     }
 
+    /// Llama 3 (llama.cpp and its tokenizer.json) takes a piece that is a
+    /// token as that token, even where no merge builds it (`ignore_merges`).
+    @Test func llama3IgnoresMerges() throws {
+        let llama = try Tiny.make(pre: "llama-bpe", bos: nil, eos: nil, extra: ["abc"])
+        let qwen2 = try Tiny.make(pre: "qwen2", bos: nil, eos: nil, extra: ["abc"])
+        #expect(llama.encode("abc") == [257])
+        #expect(qwen2.encode("abc") == [256, 0x63])
+        #expect(llama.encode("abcd") == [256, 0x63, 0x64])
+    }
+
     /// A byte without a token (allowed in GGUF vocabularies) encodes to
     /// nothing, and its neighbours do not merge across it (as in HF).
     @Test func missingByteTokens() throws {
@@ -203,12 +213,12 @@ private enum Tiny {
 
     static func make(
         model: String = "gpt2", pre: String? = "smollm", merges: [String] = ["a b"], bos: Int? = 257, eos: Int? = 257,
-        dropLastType: Bool = false, lastType: Int = 3, dropByte: Bool = false
+        dropLastType: Bool = false, lastType: Int = 3, dropByte: Bool = false, extra: [String] = []
     ) throws -> BPETokenizer {
         var tokens = (0..<256).map { BPETokenizer.byteLevelSpelling([UInt8($0)]) }
         if dropByte { tokens[0x41] = "ĀĀ" }
-        tokens += ["ab", "<|eot|>"]
-        var types = [Int](repeating: 1, count: 257) + [lastType]
+        tokens += extra.isEmpty ? ["ab", "<|eot|>"] : ["ab"] + extra + ["<|eot|>"]
+        var types = [Int](repeating: 1, count: tokens.count - 1) + [lastType]
         if dropLastType { types.removeLast() }
         return try BPETokenizer(
             ggufModel: model, tokens: tokens, tokenTypes: types, merges: merges, pre: pre,
