@@ -4,16 +4,6 @@ import Model
 import Synchronization
 import Tokenizer
 
-/// Self-speculative decoding settings: how drafts are made and how many per verification.
-public struct SpeculativeOptions: Sendable {
-    public var draftPolicy: any ExitPolicy
-    public var draftLength: Int
-    public init(draftPolicy: any ExitPolicy, draftLength: Int = 4) {
-        self.draftPolicy = draftPolicy
-        self.draftLength = draftLength
-    }
-}
-
 /// One completion request.
 public struct CompletionRequest: Sendable {
     /// Text before the cursor.
@@ -215,7 +205,7 @@ public final class Completer: @unchecked Sendable {
             trace.flops = CostModel.fullToken(config: config, position: ids.count - 1)
             trace.fullFlops = trace.flops.total
             var stepSeconds = elapsedSeconds(since: start)
-            while true {
+            while result.tokens.count < maxNew { // --max-tokens 0: no token at all
                 if next == stopToken { result.finishReason = .endOfText; break }
                 trace.token = next
                 emit(next, trace, seconds: stepSeconds)
