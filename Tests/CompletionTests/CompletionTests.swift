@@ -41,6 +41,16 @@ import Testing
         }
     }
 
+    /// `--max-tokens 0` asks for nothing: no token, whatever the policy (it used to print one).
+    @Test(arguments: ["full", "sec", "fixed", "speculative"])
+    func zeroMaxTokensGivesNoToken(spec: String) throws {
+        let model = try Self.load("ee-shared")
+        let request = try CompletionRequest(prompt: "def get_value(self", maxTokens: 0,
+                                            configuration: PolicyConfiguration(parsing: spec), layerCount: model.network.config.layerCount)
+        let r = try Completer(model: model).complete(request)
+        #expect(r.tokens.isEmpty && r.text.isEmpty && r.finishReason == .maxTokens, "\(spec): \(r.tokens.map(\.id))")
+    }
+
     @Test func impossiblePoliciesAreRefused() throws {
         let completer = Completer(model: try Self.load("ee-shared"))
         #expect(throws: ModelError.self) {
