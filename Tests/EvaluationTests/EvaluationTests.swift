@@ -70,6 +70,19 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     }
 }
 
+@Suite struct SweepTests {
+    /// The sweep's rows keep the labels EVALUATION.md reports (printed back from the configurations).
+    @Test func sweepLabelsAreTheSpecsAsWritten() throws {
+        var expected = ["sec:0.95:0.9", "sec:0.9:0.7", "sec:0.8:0.6", "sec:0.6:0"]
+        for tauExit in ["0.99", "0.9", "0.7", "0.5"] { for tauStop in ["2", "0.8"] { expected.append("sec:\(tauExit):\(tauStop)") } }
+        expected += ["softmax:0.9", "softmax:0.5", "saturation:0.99", "saturation:0.95", "fixed:3", "fixed:6", "fixed:9",
+                     "speculative:3:4", "speculative:6:4"]
+        var seen = Set<String>()
+        expected = expected.filter { seen.insert($0).inserted }
+        #expect(try Evaluator.sweep(layerCount: 12).map(\.description) == expected)
+    }
+}
+
 @Suite struct StudyTests {
     struct Expected: Decodable {
         struct Prompt: Decodable { let ids: [Int] }
