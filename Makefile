@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 	bash Tests/cli/cli-tests.sh .build/debug/exitlens $(FIXTURE)
-	bash Tests/cli/tmux-test.sh .build/debug/exitlens Tests/EarlyExitTests/Resources/ee-shared
+	bash Tests/cli/tmux-test.sh .build/debug/exitlens Tests/TestSupport/Resources/ee-shared
 
 ## Decode/prefill benchmark of ExitLens and of PyTorch on the same random 12×256 model.
 bench: bench-torch bench-swift

@@ -43,40 +43,57 @@ let package = Package(
         // ncursesw for the playground (system library; the shim wraps macros Swift cannot import).
         .systemLibrary(name: "CNcurses"),
         // The terminal playground: editor, ghost text coloured by exit layer, sidebar, inspector.
-        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model", "Tokenizer", "CNcurses"]),
+        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model", "CNcurses"]),
         // The thin command-line front end.
         .executableTarget(
             name: "exitlens",
             dependencies: [
-                "Completion", "Evaluation", "Model", "Tokenizer", "Playground",
+                "Completion", "EarlyExit", "Evaluation", "Model", "Tokenizer", "Playground",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: engineFlags
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Resources")], swiftSettings: engineFlags),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Resources")]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
+        // Shared by the tests: one seeded RNG, temporary directories, and the early-exit fixture
+        // models (found through its own bundle, not by paths into another target).
+        .target(
+            name: "TestSupport",
+            dependencies: ["EarlyExit", "Model", "SafeTensors"],
+            path: "Tests/TestSupport",
+            resources: [.copy("Resources")]
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], resources: [.copy("Resources")], swiftSettings: engineFlags),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(
             name: "EarlyExitTests",
-            dependencies: ["EarlyExit", "Model", "SafeTensors", "Completion"],
-            resources: [.copy("Resources")],
+            dependencies: ["EarlyExit", "Kernels", "Model", "SafeTensors", "TestSupport"],
+            swiftSettings: engineFlags
+        ),
+        .testTarget(
+            name: "CompletionTests",
+            dependencies: ["Completion", "EarlyExit", "Model", "TestSupport"],
             swiftSettings: engineFlags
         ),
         .testTarget(
             name: "PlaygroundTests",
-            dependencies: ["Playground", "Completion", "EarlyExit", "Model"],
+            dependencies: ["Playground", "Completion", "EarlyExit", "TestSupport"],
             resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Completion", "EarlyExit", "Model"],
+            dependencies: ["Evaluation", "Completion", "EarlyExit", "Model", "TestSupport"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
         ),
         .testTarget(
+            name: "exitlensTests",
+            dependencies: ["exitlens", "EarlyExit", "Playground"],
+            swiftSettings: engineFlags
+        ),
+        .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "SafeTensors", "Tokenizer", "Completion"],
+            dependencies: ["Model", "Kernels", "SafeTensors"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
         ),

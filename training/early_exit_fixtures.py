@@ -3,9 +3,9 @@
 
     .venv/bin/python training/early_exit_fixtures.py
 
-Writes under Tests/EarlyExitTests/Resources/ two tiny random 6-layer GPT-2s with
-exit heads and a Stop&Exit Controller in the exitlens-exits-v1 / controller-v1
-formats (see training/README.md):
+Writes under Tests/TestSupport/Resources/ (the test targets share them) two tiny
+random 6-layer GPT-2s with exit heads and a Stop&Exit Controller in the
+exitlens-exits-v1 / controller-v1 formats (see training/README.md):
 
   ee-shared/    heads of kind "shared" (per-layer LayerNorm + tied head)
   ee-separate/  heads of kind "separate" (own Linear(d, V) per layer)
@@ -27,7 +27,7 @@ from tokenizers import Tokenizer
 from transformers import GPT2Config, GPT2LMHeadModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "Tests", "EarlyExitTests", "Resources")
+ROOT = os.path.join(HERE, "..", "Tests", "TestSupport", "Resources")
 TOKENIZER = os.path.join(HERE, "..", "Tests", "ModelTests", "Resources", "tiny-f32", "tokenizer.json")
 PAIRS = [(0.9, 0.8), (0.5, 0.5), (0.0, 0.0), (0.6, 2.0), (2.0, 0.4)]
 PROMPTS = [

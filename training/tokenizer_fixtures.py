@@ -3,7 +3,7 @@
 
 Run by hand, from the repository root, never in CI (it downloads from PyPI):
 
-    /work/venv/bin/python training/tokenizer_fixtures.py
+    python3 training/tokenizer_fixtures.py
 
 Needs Python >= 3.10 with pip, tiktoken, tokenizers and regex installed
 (`pip install tiktoken tokenizers regex`). Pass `--whisper-sdist FILE.tar.gz`

@@ -4,16 +4,6 @@ import Model
 import Synchronization
 import Tokenizer
 
-/// Self-speculative decoding settings: how drafts are made and how many per verification.
-public struct SpeculativeOptions: Sendable {
-    public var draftPolicy: any ExitPolicy
-    public var draftLength: Int
-    public init(draftPolicy: any ExitPolicy, draftLength: Int = 4) {
-        self.draftPolicy = draftPolicy
-        self.draftLength = draftLength
-    }
-}
-
 /// One completion request.
 public struct CompletionRequest: Sendable {
     /// Text before the cursor.

@@ -87,20 +87,3 @@ public struct OraclePolicy: ExitPolicy {
         return Sampler.argmax(logits) == target ? .exit : .continue
     }
 }
-
-/// A policy named on the command line: `full`, `sec`, `softmax`, `saturation`, `fixed`, `oracle`.
-public enum PolicyName: String, Sendable, CaseIterable, Codable {
-    case full, sec, softmax, saturation, fixed, oracle
-
-    /// Builds the policy; `threshold` is λ for the CALM baselines and k for `fixed`.
-    public func make(tauExit: Float, tauStop: Float, threshold: Float?, layerCount: Int) -> any ExitPolicy {
-        switch self {
-        case .full: return FullDepthPolicy()
-        case .sec: return SECPolicy(tauExit: tauExit, tauStop: tauStop)
-        case .softmax: return SoftmaxConfidencePolicy(lambda: threshold ?? 0.9)
-        case .saturation: return SaturationPolicy(lambda: threshold ?? 0.99)
-        case .fixed: return FixedLayerPolicy(layer: Int(threshold ?? Float(max(1, layerCount / 2))))
-        case .oracle: return OraclePolicy()
-        }
-    }
-}

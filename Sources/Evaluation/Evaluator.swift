@@ -57,12 +57,13 @@ public struct Evaluator: Sendable {
         self.maxNewTokens = maxNewTokens
     }
 
-    public func run(examples: [CompletionExample], settings: [PolicySpec], seed: UInt64, lineMode: Bool,
+    public func run(examples: [CompletionExample], settings: [PolicyConfiguration], seed: UInt64, lineMode: Bool,
                     progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> Report {
         let completer = Completer(model: model)
         let tokenizer = model.tokenizer
         let L = model.network.shape.layerCount
-        let all = [try PolicySpec("full")] + settings.filter { $0.text != "full" }
+        let all = [PolicyConfiguration.full] + settings.filter { $0.kind != .full }
+        let requests = try CompletionRequest.comparing(all, maxTokens: maxNewTokens, layerCount: L)
         struct Acc { var rouge = 0.0, em = 0, edit = 0.0, accepted = 0, stopped = 0, empty = 0, exit = 0.0, flops = 0.0, full = 0.0
                      var tokens = 0, seconds: [Double] = [], ratios: [Double] = [], identical = 0, n = 0 }
         var acc = [Acc](repeating: Acc(), count: all.count)
@@ -73,8 +74,8 @@ public struct Evaluator: Sendable {
             progress(i, examples.count)
             let reference = tokenizer.decodeText(example.target)
             var fullIDs: [Int] = [], fullSeconds = 0.0
-            for (s, spec) in all.enumerated() {
-                var request = spec.request(prompt: "", maxTokens: maxNewTokens)
+            for s in all.indices {
+                var request = requests[s]
                 request.promptIDs = example.prompt
                 let r = try completer.complete(request)
                 let ids = r.tokens.map(\.id)
@@ -113,7 +114,7 @@ public struct Evaluator: Sendable {
         let rows = all.enumerated().map { s, spec -> Row in
             let a = acc[s], n = Double(max(1, a.n))
             let meanExit = a.exit / n
-            return Row(setting: spec.text, examples: a.n, rougeL: a.rouge / n, exactMatch: Double(a.em) / n,
+            return Row(setting: spec.description, examples: a.n, rougeL: a.rouge / n, exactMatch: Double(a.em) / n,
                        editSimilarity: a.edit / n, acceptance: Double(a.accepted) / n, stopped: a.stopped, empty: a.empty,
                        meanExitLayer: meanExit, layersSkipped: Double(L) - meanExit,
                        flopsPerToken: a.tokens == 0 ? 0 : a.flops / Double(a.tokens), flopsRatio: a.full > 0 ? a.flops / a.full : 1,
@@ -126,13 +127,13 @@ public struct Evaluator: Sendable {
 
     /// The default sweep: τ_exit × τ_stop for sec (with the paper's four human-study settings), λ for
     /// the CALM baselines, k for fixed, and speculative drafting from a quarter and half depth.
-    public static func sweep(layerCount L: Int) -> [String] {
+    public static func sweep(layerCount L: Int) throws -> [PolicyConfiguration] {
         var specs = ["sec:0.95:0.9", "sec:0.9:0.7", "sec:0.8:0.6", "sec:0.6:0"]
         for tauExit in ["0.99", "0.9", "0.7", "0.5"] { for tauStop in ["2", "0.8"] { specs.append("sec:\(tauExit):\(tauStop)") } }
         specs += ["softmax:0.9", "softmax:0.5", "saturation:0.99", "saturation:0.95"]
         specs += [L / 4, L / 2, 3 * L / 4].filter { $0 >= 1 }.map { "fixed:\($0)" }
         specs += ["speculative:\(max(1, L / 4)):4", "speculative:\(max(1, L / 2)):4"]
         var seen = Set<String>()
-        return specs.filter { seen.insert($0).inserted }
+        return try specs.filter { seen.insert($0).inserted }.map { try PolicyConfiguration(parsing: $0) }
     }
 }

@@ -55,10 +55,11 @@ public struct PolicyBenchmark: Sendable {
         return prompts
     }
 
-    public func run(model: LanguageModel, specs: [PolicySpec], prompts: [String], progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(model: LanguageModel, specs: [PolicyConfiguration], prompts: [String], progress: (String) -> Void = { _ in }) throws -> Report {
         let completer = Completer(model: model)
         let layers = model.network.shape.layerCount
-        let all = [try PolicySpec("full")] + specs
+        let all = [PolicyConfiguration.full] + specs
+        let requests = try CompletionRequest.comparing(all, maxTokens: maxTokens, layerCount: layers)
         var perToken = [[Double]](repeating: [], count: all.count)
         var ratios = [[Double]](repeating: [], count: all.count)
         var exitLayers = [[Double]](repeating: [], count: all.count)
@@ -69,8 +70,10 @@ public struct PolicyBenchmark: Sendable {
             progress("prompt \(p + 1)/\(prompts.count)")
             for _ in 0..<repeats {
                 var fullIDs: [Int] = [], fullMs = 0.0
-                for (s, spec) in all.enumerated() {
-                    let r = try completer.complete(spec.request(prompt: prompt, maxTokens: maxTokens))
+                for s in all.indices {
+                    var request = requests[s]
+                    request.prompt = prompt
+                    let r = try completer.complete(request)
                     // Decode time only: the prompt's prefill is the same for every setting.
                     let decodeSeconds = r.totalSeconds - r.prefillSeconds
                     let tokens = max(1, r.tokens.count)
@@ -90,7 +93,7 @@ public struct PolicyBenchmark: Sendable {
         }
         let n = Double(prompts.count * repeats)
         let rows = all.enumerated().map { s, spec in
-            Row(policy: spec.text, msPerToken: quantile(perToken[s], 0.5), speedup: quantile(ratios[s], 0.5),
+            Row(policy: spec.description, msPerToken: quantile(perToken[s], 0.5), speedup: quantile(ratios[s], 0.5),
                 meanExitLayer: exitLayers[s].reduce(0, +) / n, flopsRatio: fullFlops[s] > 0 ? flops[s] / fullFlops[s] : 1,
                 identicalToFull: Double(identical[s]) / n, stops: stops[s],
                 draftAcceptance: acceptance[s].isEmpty ? nil : acceptance[s].reduce(0, +) / Double(acceptance[s].count),

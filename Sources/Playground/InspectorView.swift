@@ -36,9 +36,9 @@ extension PlaygroundSession {
 
         let thresholds: String
         switch knobs.kind {
-        case .sec: thresholds = String(format: "τexit=%.2f τstop=%.2f", knobs.tauExit, knobs.tauStop)
-        case .softmax: thresholds = String(format: "λ=%.2f (margin)", knobs.softmaxLambda)
-        case .saturation: thresholds = String(format: "λ=%.3f (cosine)", knobs.saturationLambda)
+        case .sec: thresholds = String(format: "τexit=%.2f τstop=%.2f", knobs.configuration.tauExit, knobs.configuration.tauStop)
+        case .softmax: thresholds = String(format: "λ=%.2f (margin)", knobs.configuration.softmaxLambda)
+        case .saturation: thresholds = String(format: "λ=%.3f (cosine)", knobs.configuration.saturationLambda)
         default: thresholds = ""
         }
         line(" L  top-1              top-2              top-3              stop  exit  cont  signal  \(thresholds)", theme.muted)
@@ -66,8 +66,8 @@ extension PlaygroundSession {
                 }
             }
             if let c = signals.controller {
-                let exitHit = knobs.kind == .sec && c.exit >= c.stop && c.exit >= c.continue && Double(c.exit) > knobs.tauExit
-                let stopHit = knobs.kind == .sec && c.stop >= c.exit && c.stop >= c.continue && Double(c.stop) > knobs.tauStop
+                let exitHit = knobs.kind == .sec && c.exit >= c.stop && c.exit >= c.continue && c.exit > knobs.configuration.tauExit
+                let stopHit = knobs.kind == .sec && c.stop >= c.exit && c.stop >= c.continue && c.stop > knobs.configuration.tauStop
                 l.append(String(format: "  %.2f", c.stop), stopHit ? theme.warning : .plain)
                 l.append(String(format: "  %.2f", c.exit), exitHit ? theme.warning : .plain)
                 l.append(String(format: "  %.2f", c.continue), .plain)

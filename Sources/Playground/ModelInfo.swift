@@ -1,4 +1,5 @@
 import Completion
+import EarlyExit
 
 /// What the playground shows about the model, and how it names tokens (for the inspector).
 public struct ModelInfo: Sendable {
@@ -33,13 +34,10 @@ public struct ModelInfo: Sendable {
                   tokenText: { tokenizer.decodeText([$0]) })
     }
 
-    /// Which policies this model can run.
-    public func supports(_ kind: PolicyKnobs.Kind) -> Bool {
-        switch kind {
-        case .full, .fixed, .speculative, .saturation: return kind == .full || hasExitHeads
-        case .sec: return hasController
-        case .softmax: return hasExitHeads
-        }
+    /// Whether this model ships what `configuration` needs (exit heads, the controller).
+    public func supports(_ configuration: PolicyConfiguration) -> Bool {
+        let needs = configuration.requirements(layerCount: layerCount)
+        return (hasExitHeads || !needs.contains(.exitHeads)) && (hasController || !needs.contains(.controller))
     }
 }
 

@@ -1,4 +1,5 @@
 import Completion
+import EarlyExit
 import Foundation
 
 /// `exitlens bench --playground`: the playground's suggestion latency, measured end to end on
@@ -33,7 +34,7 @@ public struct PlaygroundBenchmark {
         public var charactersPerBurst = 3
         public var maxTokens = 16
         public var debounce = PlaygroundOptions().debounce
-        public var policy: PolicyKnobs.Kind = .sec
+        public var policy: PolicyConfiguration = .sec
         /// Only the first `lineLimit` lines of each file get placements (nil: all).
         public var lineLimit: Int?
         public var screenWidth = 120

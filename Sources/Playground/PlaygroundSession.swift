@@ -1,4 +1,5 @@
 import Completion
+import EarlyExit
 import Foundation
 import Model
 
@@ -52,14 +53,14 @@ public final class PlaygroundSession {
     var leftColumn = 0
 
     public init(buffer: EditorBuffer, path: String?, readOnlyReason: String? = nil, model: ModelInfo,
-                worker: CompletionWorker?, options: PlaygroundOptions = PlaygroundOptions(), policy: PolicyKnobs.Kind = .full) {
+                worker: CompletionWorker?, options: PlaygroundOptions = PlaygroundOptions(), policy: PolicyConfiguration = .full) {
         self.buffer = buffer
         self.path = path
         self.readOnlyReason = readOnlyReason
         self.model = model
         self.worker = worker
         self.options = options
-        knobs = PolicyKnobs(kind: model.supports(policy) ? policy : .full, layerCount: model.layerCount)
+        knobs = PolicyKnobs(model.supports(policy) ? policy : .full, layerCount: model.layerCount)
         stats = SessionStats(layerCount: model.layerCount)
         if let readOnlyReason { say(readOnlyReason, error: true) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Completion
+import EarlyExit
 import Evaluation
 import Foundation
 import Model
@@ -30,9 +31,9 @@ struct Bench: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (repeatable).",
-        valueName: "spec"))
-    var policies: [String] = []
+        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (repeatable; a bare name takes the defaults).",
+        valueName: "spec"), transform: parsePolicySpec)
+    var policies: [PolicyConfiguration] = []
 
     @Option(help: "Prompt source for --policy and --playground: a file or directory of source files.")
     var prompts: String = "samples"
@@ -43,8 +44,12 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Tokens per completion for --policy and --playground.")
     var maxTokens: Int = 16
 
-    @Flag(help: "Measure the playground's latency from request (end of debounce) to the first ghost token on screen, typing --prompts files through the real session, worker and renderer (--policy: its kind, default sec).")
+    @Flag(help: "Measure the playground's latency from request (end of debounce) to the first ghost token on screen, typing --prompts files through the real session, worker and renderer (--policy: its setting, default sec).")
     var playground = false
+
+    func validate() throws {
+        if playground && policies.count > 1 { throw ValidationError("--playground measures one --policy setting at a time") }
+    }
 
     func run() throws {
         if playground { return try runPlayground() }
@@ -68,12 +73,11 @@ struct Bench: ParsableCommand {
     }
 
     private func runPolicies() throws {
-        let specs = try policies.map { try PolicySpec($0) }
         let model = try modelOptions.load()
         let files = SourceFiles.list(prompts)
         guard !files.isEmpty else { throw CommandError("\(prompts): no readable source files") }
         let report = try PolicyBenchmark(maxTokens: maxTokens, repeats: repeats).run(
-            model: model, specs: specs, prompts: PolicyBenchmark.prompts(files: files, limit: promptCount)) { line in
+            model: model, specs: policies, prompts: PolicyBenchmark.prompts(files: files, limit: promptCount)) { line in
             FileHandle.standardError.write(Data("bench: \(line)\r".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -87,14 +91,12 @@ struct Bench: ParsableCommand {
     private func runPlayground() throws {
         var options = PlaygroundBenchmark.Options()
         options.maxTokens = max(1, maxTokens)
-        if let spec = policies.first {
-            let name = String(spec.split(separator: ":").first ?? "")
-            guard let kind = PolicyKnobs.Kind(rawValue: name) else {
-                throw ValidationError("--playground --policy must be one of \(PolicyKnobs.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            options.policy = kind
-        }
+        if let policy = policies.first { options.policy = policy }
         let model = try modelOptions.load()
+        do { try options.policy.validate(layerCount: model.network.shape.layerCount) } catch var error as PolicyConfigurationError {
+            error.spec = options.policy.description
+            throw error
+        }
         let files = SourceFiles.list(prompts)
         guard !files.isEmpty else { throw CommandError("\(prompts): no readable source files") }
         let report = try PlaygroundBenchmark(options: options).run(model: model, threads: modelOptions.threads, files: files) { line in

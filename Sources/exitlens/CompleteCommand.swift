@@ -1,5 +1,6 @@
 import ArgumentParser
 import Completion
+import EarlyExit
 import Foundation
 import Model
 
@@ -50,7 +51,9 @@ struct Complete: ParsableCommand {
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
+        guard repetitionPenalty > 0, repetitionPenalty.isFinite else { throw ValidationError("--repetition-penalty must be a finite number > 0") }
+        guard traceTopK >= 0 else { throw ValidationError("--trace-top-k must be ≥ 0") }
+        _ = try policyOptions.configuration(defaultKind: .full)
         if prompt != nil && file != nil { throw ValidationError("give the prompt as an argument or --file, not both") }
     }
 
@@ -59,13 +62,12 @@ struct Complete: ParsableCommand {
         let model = try modelOptions.load()
         let completer = Completer(model: model)
         let L = model.network.shape.layerCount
-        let request = CompletionRequest(
+        let request = try CompletionRequest(
             prompt: text, maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
                                          repetitionPenalty: repetitionPenalty, seed: seed),
-            policy: try policyOptions.exitPolicy(layerCount: L),
-            speculative: try policyOptions.speculative(layerCount: L),
-            traceTopK: max(0, traceTopK))
+            configuration: policyOptions.configuration(defaultKind: .full), layerCount: L,
+            traceTopK: traceTopK)
         if json {
             let result = try completer.complete(request)
             try printJSON(result)
@@ -83,7 +85,14 @@ struct Complete: ParsableCommand {
     }
 
     private func readPrompt() throws -> String {
-        if let prompt { return prompt }
+        if let prompt {
+            // Swift repairs invalid UTF-8 in arguments with U+FFFD; the bytes as given are refused
+            // like the same bytes in a file.
+            if prompt.contains("\u{FFFD}") && Self.invalidUTF8Arguments().contains(prompt) {
+                throw CommandError("the prompt argument: is not UTF-8 text")
+            }
+            return prompt
+        }
         let data: Data
         if let file {
             guard let d = FileManager.default.contents(atPath: file) else { throw CommandError("\(file): cannot be read") }
@@ -98,5 +107,13 @@ struct Complete: ParsableCommand {
             throw CommandError("\(file ?? "standard input"): is not UTF-8 text")
         }
         return text
+    }
+
+    /// The command-line arguments whose bytes are not valid UTF-8, as Swift decoded them.
+    static func invalidUTF8Arguments() -> [String] {
+        (0..<Int(CommandLine.argc)).compactMap { i in
+            guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { return nil }
+            return String(cString: raw)
+        }
     }
 }

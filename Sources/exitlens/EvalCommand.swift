@@ -21,12 +21,20 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Prompt: at most this many tokens before the split.") var context: Int = 256
     @Option(name: .customLong("max-new"), help: "New tokens per completion (and target length).") var maxNew: Int = 10
     @Flag(help: "Target = the rest of the current line, as an editor would complete.") var line = false
-    @Option(name: .customLong("policy"), help: "Settings to compare with full (repeatable): sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n.")
-    var policies: [String] = []
+    @Option(name: .customLong("policy"), help: ArgumentHelp(
+        "Settings to compare with full (repeatable): sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (a bare name takes the defaults).",
+        valueName: "spec"), transform: parsePolicySpec)
+    var policies: [PolicyConfiguration] = []
     @Flag(help: "Run the default grid (τ_exit × τ_stop, λ, k, speculative).") var sweep = false
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print a Markdown table.") var markdown = false
     @Option(help: "Write the quality/speed chart as SVG to this file.") var svg: String?
+
+    func validate() throws {
+        if let samples, samples < 1 { throw ValidationError("--samples must be ≥ 1") }
+        guard context >= 1 else { throw ValidationError("--context must be ≥ 1") }
+        guard maxNew >= 1 else { throw ValidationError("--max-new must be ≥ 1") }
+    }
 
     func run() throws {
         installInterruptHandler()
@@ -40,8 +48,7 @@ struct EvalCommand: ParsableCommand {
         proto.lineMode = line
         let examples = proto.examples(files: files, tokenizer: model.tokenizer, count: samples)
         guard !examples.isEmpty else { throw CommandError("\(data): no file has enough tokens for an example") }
-        let specTexts = (sweep ? Evaluator.sweep(layerCount: model.network.shape.layerCount) : []) + policies
-        let specs = try specTexts.map { try PolicySpec($0) }
+        let specs = (sweep ? try Evaluator.sweep(layerCount: model.network.shape.layerCount) : []) + policies
         let bar = ProgressBar(label: "eval")
         let report = try Evaluator(model: model, maxNewTokens: line ? 64 : maxNew).run(
             examples: examples, settings: specs, seed: seed, lineMode: line, progress: bar.update,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Completion
+import EarlyExit
 import Foundation
 import Playground
 
@@ -19,8 +20,8 @@ struct Play: ParsableCommand {
     @Argument(help: "File to edit (created on first save); omit it for a scratch buffer.")
     var file: String?
 
-    @Option(help: "Starting policy: full, sec, softmax, saturation, fixed or speculative (F2 cycles).")
-    var policy: String = "sec"
+    /// The starting policy and knobs (F2 cycles, F5/F6 adjust); sec unless `--policy` says otherwise.
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Pause after typing before asking the model, in milliseconds.")
     var debounce: Int = 120
@@ -28,8 +29,13 @@ struct Play: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Longest suggestion, in tokens.")
     var maxTokens: Int = 32
 
+    /// `--colors`: how many colours to use.
+    enum Colors: String, CaseIterable, ExpressibleByArgument {
+        case auto, full256 = "256", eight = "8", off = "none"
+    }
+
     @Option(help: "Colours: auto (from the terminal and NO_COLOR), 256, 8 or none.")
-    var colors: String = "auto"
+    var colors: Colors = .auto
 
     @Option(help: "Replay this keystroke script on an in-memory screen instead of the terminal.")
     var script: String?
@@ -44,12 +50,9 @@ struct Play: ParsableCommand {
     var stableTimings = false
 
     func validate() throws {
-        guard PolicyKnobs.Kind(rawValue: policy) != nil else {
-            throw ValidationError("--policy must be one of \(PolicyKnobs.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try policyOptions.configuration(defaultKind: .sec)
         guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
         guard (1...512).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1…512") }
-        guard ["auto", "256", "8", "none"].contains(colors) else { throw ValidationError("--colors must be auto, 256, 8 or none") }
         if dump != nil && script == nil { throw ValidationError("--dump needs --script") }
     }
 
@@ -84,15 +87,16 @@ struct Play: ParsableCommand {
         options.stableTimings = stableTimings
         let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let buffer = EditorBuffer(text: opened?.text ?? "")
-        let kind = PolicyKnobs.Kind(rawValue: policy) ?? .sec
+        let policy = try policyOptions.configuration(defaultKind: .sec)
+        do { try policy.validate(layerCount: model.network.shape.layerCount) } catch { throw CommandError("\(error)") }
         let info = ModelInfo(model: model)
 
         if let scriptText {
             let parts = size.split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2 else { throw CommandError("--size must be WxH") }
-            options.theme = Theme(mode: colors == "auto" ? (noColorEnv ? .none : .full256) : Self.mode(colors))
+            options.theme = Theme(mode: colors == .auto ? (noColorEnv ? .none : .full256) : Self.mode(colors))
             let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
-                                            worker: worker, options: options, policy: kind)
+                                            worker: worker, options: options, policy: policy)
             offerRecovery(to: session, opened: opened)
             do {
                 try ScriptRunner(session: session, screen: MemoryScreen(width: parts[0], height: parts[1]), dumpDirectory: dump).run(scriptText)
@@ -105,14 +109,14 @@ struct Play: ParsableCommand {
         }
 
         let screen: CursesScreen
-        do { screen = try CursesScreen(noColor: noColorEnv || colors == "none") } catch {
+        do { screen = try CursesScreen(noColor: noColorEnv || colors == .off) } catch {
             throw CommandError("\(error)")
         }
         var mode = screen.colorMode
-        if colors == "8" && mode == .full256 { mode = .eight }
+        if colors == .eight && mode == .full256 { mode = .eight }
         options.theme = Theme(mode: mode)
         let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
-                                        worker: worker, options: options, policy: kind)
+                                        worker: worker, options: options, policy: policy)
         offerRecovery(to: session, opened: opened)
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()
@@ -120,11 +124,11 @@ struct Play: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    static func mode(_ name: String) -> ColorMode {
-        switch name {
-        case "256": return .full256
-        case "8": return .eight
-        default: return .none
+    static func mode(_ colors: Colors) -> ColorMode {
+        switch colors {
+        case .auto, .full256: return .full256
+        case .eight: return .eight
+        case .off: return .none
         }
     }
 

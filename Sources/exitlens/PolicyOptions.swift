@@ -1,56 +1,75 @@
 import ArgumentParser
-import Completion
 import EarlyExit
-import Model
 
-/// How deep tokens go: the policy and its knobs, shared by `complete` and `bench`.
+extension PolicyKind: ExpressibleByArgument {}
+extension DraftKind: ExpressibleByArgument {}
+
+/// How deep tokens go, as options (`complete`, `play`): a policy name and its knobs. They build
+/// a `PolicyConfiguration`, which `bench` and `eval` parse from one word (`--policy sec:0.9:0.8`);
+/// both spellings give the same setting, with the same defaults and checks.
 struct PolicyOptions: ParsableArguments {
-    @Option(help: "full, sec, softmax, saturation, fixed or speculative.")
-    var policy: String = "full"
+    @Option(help: "How deep each token goes (default: full for complete, sec for play).")
+    var policy: PolicyKind?
 
-    @Option(name: .customLong("tau-exit"), help: "sec: exit when p(exit) is the argmax and > τ_exit (> 1 disables).")
-    var tauExit: Float = 0.9
+    @Option(name: .customLong("tau-exit"), help: "sec: exit when p(exit) is the argmax and > τ_exit (default 0.9; > 1 disables).")
+    var tauExit: Float?
 
-    @Option(name: .customLong("tau-stop"), help: "sec: stop when p(stop) is the argmax and > τ_stop (> 1 disables).")
-    var tauStop: Float = 0.8
+    @Option(name: .customLong("tau-stop"), help: "sec: stop when p(stop) is the argmax and > τ_stop (default 0.8; > 1 disables).")
+    var tauStop: Float?
 
     @Option(help: "softmax: top-1 − top-2 probability ≥ λ (default 0.9); saturation: cosine ≥ λ (default 0.99).")
     var lambda: Float?
 
-    @Option(name: .customLong("exit-layer"), help: "fixed: the layer k every token exits at; speculative: the draft layer (default L/4).")
+    @Option(name: .customLong("exit-layer"), help: "fixed: the layer k every token exits at (default L/2); speculative: the draft layer (default L/4).")
     var exitLayer: Int?
 
-    @Option(help: "speculative: how drafts are made (fixed, sec, softmax, saturation).")
-    var draft: String = "fixed"
+    @Option(help: "speculative: how drafts are made (default fixed).")
+    var draft: DraftKind?
 
-    @Option(name: .customLong("draft-length"), help: "speculative: drafts per full-depth verification.")
-    var draftLength: Int = 4
+    @Option(name: .customLong("draft-length"), help: "speculative: drafts per full-depth verification (default 4).")
+    var draftLength: Int?
 
-    func validate() throws {
-        let names = PolicyName.allCases.map(\.rawValue).filter { $0 != "oracle" } + ["speculative"]
-        guard names.contains(policy) else { throw ValidationError("--policy must be one of \(names.joined(separator: ", "))") }
-        guard draftLength >= 1 else { throw ValidationError("--draft-length must be ≥ 1") }
-        if let exitLayer, exitLayer < 1 { throw ValidationError("--exit-layer must be ≥ 1") }
-    }
-
-    private func make(_ name: PolicyName, layerCount: Int, defaultLayer: Int) -> any ExitPolicy {
-        let threshold: Float? = name == .fixed ? Float(exitLayer ?? defaultLayer) : lambda
-        return name.make(tauExit: tauExit, tauStop: tauStop, threshold: threshold, layerCount: layerCount)
-    }
-
-    /// The per-token policy (full for speculative, whose drafting policy is separate).
-    func exitPolicy(layerCount: Int) throws -> any ExitPolicy {
-        guard policy != "speculative", let name = PolicyName(rawValue: policy) else { return FullDepthPolicy() }
-        return make(name, layerCount: layerCount, defaultLayer: max(1, layerCount / 2))
-    }
-
-    /// Speculative settings, when `--policy speculative`.
-    func speculative(layerCount: Int) throws -> SpeculativeOptions? {
-        guard policy == "speculative" else { return nil }
-        guard let name = PolicyName(rawValue: draft), name != .full, name != .oracle else {
-            throw ValidationError("--draft must be fixed, sec, softmax or saturation")
+    /// The setting these options describe, `defaultKind` when `--policy` is not given. A knob the
+    /// policy does not read is refused rather than silently ignored.
+    func configuration(defaultKind: PolicyKind) throws -> PolicyConfiguration {
+        var c = PolicyConfiguration(policy ?? defaultKind)
+        func refuse(_ flag: String) -> ValidationError {
+            let setting = c.kind == .speculative ? "--policy speculative --draft \(c.draft.rawValue)" : "--policy \(c.kind.rawValue)"
+            return ValidationError("\(flag) does not apply to \(setting)")
         }
-        return SpeculativeOptions(draftPolicy: make(name, layerCount: layerCount, defaultLayer: max(1, layerCount / 4)),
-                                  draftLength: draftLength)
+        if let draft {
+            guard c.knobs.contains(.draft) else { throw refuse("--draft") }
+            c.draft = draft
+        }
+        let knobs = c.knobs
+        if let tauExit {
+            guard knobs.contains(.tauExit) else { throw refuse("--tau-exit") }
+            c.tauExit = tauExit
+        }
+        if let tauStop {
+            guard knobs.contains(.tauStop) else { throw refuse("--tau-stop") }
+            c.tauStop = tauStop
+        }
+        if let lambda {
+            if knobs.contains(.softmaxLambda) { c.softmaxLambda = lambda }
+            else if knobs.contains(.saturationLambda) { c.saturationLambda = lambda }
+            else { throw refuse("--lambda") }
+        }
+        if let exitLayer {
+            if knobs.contains(.exitLayer) { c.exitLayer = exitLayer }
+            else if knobs.contains(.draftLayer) { c.draftLayer = exitLayer }
+            else { throw refuse("--exit-layer") }
+        }
+        if let draftLength {
+            guard knobs.contains(.draftLength) else { throw refuse("--draft-length") }
+            c.draftLength = draftLength
+        }
+        do { try c.validate() } catch let error as PolicyConfigurationError { throw ValidationError(error.description) }
+        return c
     }
+}
+
+/// `--policy SPEC` for `bench` and `eval`: one word per setting, checked as it is parsed.
+func parsePolicySpec(_ text: String) throws -> PolicyConfiguration {
+    try PolicyConfiguration(parsing: text)
 }

@@ -3,17 +3,18 @@ import Foundation
 import Kernels
 import Model
 import SafeTensors
+import TestSupport
 import Testing
 
 /// Exit heads and the controller against PyTorch; policies that never exit against `full`.
 @Suite struct EarlyExitReferenceTests {
-    @Test(arguments: Fixtures.names)
+    @Test(arguments: EarlyExitFixtures.names)
     func exitHeadLogitsMatchPyTorch(name: String) throws {
-        let model = try Fixtures.model(name)
+        let model = try EarlyExitFixtures.model(name)
         let network = model.network, L = network.shape.layerCount, V = network.shape.vocabularySize, d = network.shape.embeddingSize
         let heads = try #require(model.heads)
         let ws = network.makeWorkspace()
-        let (expected, tensors) = try Fixtures.expected(name)
+        let (expected, tensors) = try EarlyExitFixtures.expected(name)
         for (i, prompt) in expected.prompts.enumerated() {
             let n = prompt.ids.count
             let hidden = try network.prefill(prompt.ids, cache: network.makeCache(), captureHidden: true).hiddenStates
@@ -33,12 +34,12 @@ import Testing
         }
     }
 
-    @Test(arguments: Fixtures.names)
+    @Test(arguments: EarlyExitFixtures.names)
     func controllerDecisionsMatchPyTorch(name: String) throws {
-        let model = try Fixtures.model(name)
+        let model = try EarlyExitFixtures.model(name)
         let network = model.network, L = network.shape.layerCount, d = network.shape.embeddingSize
         let controller = try #require(model.controller)
-        let (expected, tensors) = try Fixtures.expected(name)
+        let (expected, tensors) = try EarlyExitFixtures.expected(name)
         var decided = Set<ExitDecision>()
         for (i, prompt) in expected.prompts.enumerated() {
             let n = prompt.ids.count
@@ -65,19 +66,19 @@ import Testing
         #expect(decided == [.stop, .exit, .continue])
     }
 
-    @Test(arguments: Fixtures.names)
+    @Test(arguments: EarlyExitFixtures.names)
     func policiesThatCannotFireEqualFull(name: String) throws {
-        let model = try Fixtures.model(name)
+        let model = try EarlyExitFixtures.model(name)
         let L = model.network.shape.layerCount
-        let (expected, _) = try Fixtures.expected(name)
+        let (expected, _) = try EarlyExitFixtures.expected(name)
         let never: [any ExitPolicy] = [
             SECPolicy(tauExit: 1.01, tauStop: 1.01), SoftmaxConfidencePolicy(lambda: 1.01),
             SaturationPolicy(lambda: 1.01), FixedLayerPolicy(layer: L), FullDepthPolicy(),
         ]
         for prompt in expected.prompts {
-            let reference = try Fixtures.fullGreedy(model.network, prompt: prompt.ids, count: 16)
+            let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt.ids, count: 16)
             for policy in never {
-                let (ids, traces) = try Fixtures.policyGreedy(model, policy: policy, prompt: prompt.ids, count: 16)
+                let (ids, traces) = try EarlyExitFixtures.policyGreedy(model, policy: policy, prompt: prompt.ids, count: 16)
                 #expect(ids == reference, "\(policy.label) on \(prompt.text.debugDescription)")
                 #expect(traces.allSatisfy { $0.exitLayer == L && !$0.stopped })
             }
@@ -85,17 +86,17 @@ import Testing
     }
 
     @Test func earlyPoliciesDoExitAndStop() throws {
-        let model = try Fixtures.model("ee-separate")
-        let (expected, _) = try Fixtures.expected("ee-separate")
+        let model = try EarlyExitFixtures.model("ee-separate")
+        let (expected, _) = try EarlyExitFixtures.expected("ee-separate")
         let prompt = expected.prompts[0].ids
-        let (_, fixed) = try Fixtures.policyGreedy(model, policy: FixedLayerPolicy(layer: 2), prompt: prompt, count: 10)
+        let (_, fixed) = try EarlyExitFixtures.policyGreedy(model, policy: FixedLayerPolicy(layer: 2), prompt: prompt, count: 10)
         #expect(fixed.allSatisfy { $0.exitLayer == 2 })
         // τ = 0 is plain argmax: across the fixture prompts the controller must exit and stop somewhere.
         var exited = false, stopped = false
-        for name in Fixtures.names {
-            let m = try Fixtures.model(name)
-            for p in try Fixtures.expected(name).0.prompts {
-                let (_, sec) = try Fixtures.policyGreedy(m, policy: SECPolicy(tauExit: 0, tauStop: 0), prompt: p.ids, count: 10)
+        for name in EarlyExitFixtures.names {
+            let m = try EarlyExitFixtures.model(name)
+            for p in try EarlyExitFixtures.expected(name).0.prompts {
+                let (_, sec) = try EarlyExitFixtures.policyGreedy(m, policy: SECPolicy(tauExit: 0, tauStop: 0), prompt: p.ids, count: 10)
                 exited = exited || sec.contains { !$0.stopped && $0.exitLayer < m.network.shape.layerCount }
                 stopped = stopped || sec.contains { $0.stopped }
             }
@@ -104,7 +105,7 @@ import Testing
     }
 
     @Test func missingAndMisshapenExitsAreClearErrors() throws {
-        let dir = Fixtures.resources.appendingPathComponent("ee-shared")
+        let dir = EarlyExitFixtures.directory("ee-shared")
         let config = try GPT2Config.load(from: dir.appendingPathComponent("config.json"))
         let good = try SafeTensorsFile(path: dir.appendingPathComponent("exits.safetensors").path)
         // Drop one layer's bias.
@@ -129,11 +130,11 @@ import Testing
 /// State copying: the K/V appended for a skipped layer equal a reference computed here.
 @Suite struct StateCopyTests {
     @Test func skippedLayersGetKeysAndValuesFromTheExitHiddenState() throws {
-        let model = try Fixtures.model("ee-separate")
+        let model = try EarlyExitFixtures.model("ee-separate")
         let network = model.network, c = network.shape, d = c.embeddingSize, L = c.layerCount
-        let dir = Fixtures.resources.appendingPathComponent("ee-separate")
+        let dir = EarlyExitFixtures.directory("ee-separate")
         let raw = try SafeTensorsFile(path: dir.appendingPathComponent("model.safetensors").path)
-        let (expected, _) = try Fixtures.expected("ee-separate")
+        let (expected, _) = try EarlyExitFixtures.expected("ee-separate")
         let prompt = expected.prompts[1].ids
         let exitLayer = 2
         let cache = network.makeCache()
@@ -171,8 +172,8 @@ import Testing
 @Suite struct SpeculativeTests {
     /// 200+ prompts: the fixtures' texts plus seeded random token sequences of varied length.
     static func prompts(vocabulary: Int) throws -> [[Int]] {
-        var rng = SplitMix64(seed: 7)
-        var prompts = try Fixtures.names.flatMap { try Fixtures.expected($0).0.prompts.map(\.ids) }
+        var rng = SeededRandom(seed: 7)
+        var prompts = try EarlyExitFixtures.names.flatMap { try EarlyExitFixtures.expected($0).0.prompts.map(\.ids) }
         while prompts.count < 204 {
             let n = 1 + Int(rng.next() % 24)
             prompts.append((0..<n).map { _ in Int(rng.next() % UInt64(vocabulary)) })
@@ -180,13 +181,13 @@ import Testing
         return prompts
     }
 
-    @Test(arguments: Fixtures.names)
+    @Test(arguments: EarlyExitFixtures.names)
     func speculativeEqualsFullGreedy(name: String) throws {
-        let model = try Fixtures.model(name)
+        let model = try EarlyExitFixtures.model(name)
         let L = model.network.shape.layerCount
         var roundsWithFirstRejected = 0, roundsWithLastRejected = 0, roundsAllAccepted = 0, checked = 0
         for (index, prompt) in try Self.prompts(vocabulary: model.network.shape.vocabularySize).enumerated() {
-            let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 12)
+            let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt, count: 12)
             let draftLayer = [1, L / 2, L - 1][index % 3]
             let speculative = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: draftLayer), draftLength: 3))
             let out = try speculative.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 12, stopToken: nil) { _, _ in }
@@ -220,9 +221,9 @@ import Testing
     }
 
     @Test func anExitCostsLessAndCountsStateCopyAndHead() throws {
-        let model = try Fixtures.model("ee-separate")
-        let (expected, _) = try Fixtures.expected("ee-separate")
-        let (_, traces) = try Fixtures.policyGreedy(model, policy: FixedLayerPolicy(layer: 2), prompt: expected.prompts[0].ids, count: 4)
+        let model = try EarlyExitFixtures.model("ee-separate")
+        let (expected, _) = try EarlyExitFixtures.expected("ee-separate")
+        let (_, traces) = try EarlyExitFixtures.policyGreedy(model, policy: FixedLayerPolicy(layer: 2), prompt: expected.prompts[0].ids, count: 4)
         for t in traces {
             #expect(t.flops.total < t.fullFlops)
             #expect(t.flops.stateCopy == Double(model.network.shape.layerCount - 2) * CostModel.stateCopy(shape: model.network.shape))
@@ -237,12 +238,17 @@ import Testing
 /// they sum in the same order.
 @Suite struct HalfPrecisionSpeculativeTests {
     @Test func speculativeEqualsFullGreedyWithF16Weights() throws {
-        let dir = Fixtures.resources.appendingPathComponent("ee-separate")
+        let dir = EarlyExitFixtures.directory("ee-separate")
         let model = try EarlyExitModel(network: GPT2.load(directory: dir, precision: .float16), directory: dir)
         for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.shape.vocabularySize).prefix(40).enumerated() {
-            let reference = try Fixtures.fullGreedy(model.network, prompt: prompt, count: 10)
+            let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt, count: 10)
             let spec = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3))
             #expect(try spec.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 10, stopToken: nil) { _, _ in }.tokens == reference)
         }
     }
+}
+
+func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }

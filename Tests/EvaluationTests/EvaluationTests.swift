@@ -6,6 +6,7 @@ import Foundation
 import FoundationXML // XMLParser lives here on Linux
 #endif
 import Model
+import TestSupport
 import Testing
 
 private var resources: URL {
@@ -13,7 +14,7 @@ private var resources: URL {
     return url
 }
 
-/// The repository root, for the early-exit fixture model (shared with EarlyExitTests).
+/// The repository root, for the sample source files (repository content, not a fixture).
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 @Suite struct MetricTests {
@@ -50,7 +51,7 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 
 @Suite struct ProtocolTests {
     @Test func splitPointsAreReproducibleAndInRange() throws {
-        let model = try LanguageModel.load(directory: root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared"))
+        let model = try LanguageModel.load(directory: EarlyExitFixtures.directory("ee-shared"))
         let files = SourceFiles.list(root.appendingPathComponent("samples").path)
         var p = ExampleProtocol()
         p.seed = 9
@@ -69,6 +70,19 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     }
 }
 
+@Suite struct SweepTests {
+    /// The sweep's rows keep the labels EVALUATION.md reports (printed back from the configurations).
+    @Test func sweepLabelsAreTheSpecsAsWritten() throws {
+        var expected = ["sec:0.95:0.9", "sec:0.9:0.7", "sec:0.8:0.6", "sec:0.6:0"]
+        for tauExit in ["0.99", "0.9", "0.7", "0.5"] { for tauStop in ["2", "0.8"] { expected.append("sec:\(tauExit):\(tauStop)") } }
+        expected += ["softmax:0.9", "softmax:0.5", "saturation:0.99", "saturation:0.95", "fixed:3", "fixed:6", "fixed:9",
+                     "speculative:3:4", "speculative:6:4"]
+        var seen = Set<String>()
+        expected = expected.filter { seen.insert($0).inserted }
+        #expect(try Evaluator.sweep(layerCount: 12).map(\.description) == expected)
+    }
+}
+
 @Suite struct StudyTests {
     struct Expected: Decodable {
         struct Prompt: Decodable { let ids: [Int] }
@@ -78,7 +92,7 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     }
 
     @Test func firstCorrectDistributionEqualsPyTorch() throws {
-        let dir = root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared")
+        let dir = EarlyExitFixtures.directory("ee-shared")
         let model = try EarlyExitModel(network: GPT2.load(directory: dir), directory: dir)
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: resources.appendingPathComponent("study-ee-shared.json")))
         let result = try Study(model: model).run(sequences: expected.prompts.map(\.ids))
@@ -91,14 +105,14 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     }
 
     @Test func svgChartsAreWellFormedXML() throws {
-        let dir = root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared")
+        let dir = EarlyExitFixtures.directory("ee-shared")
         let model = try LanguageModel.load(directory: dir)
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: resources.appendingPathComponent("study-ee-shared.json")))
         let study = try Study(model: model.earlyExit).run(sequences: expected.prompts.map(\.ids))
         var p = ExampleProtocol()
         p.seed = 1
         let examples = p.examples(files: SourceFiles.list(root.appendingPathComponent("samples").path), tokenizer: model.tokenizer, count: 4)
-        let report = try Evaluator(model: model).run(examples: examples, settings: [try PolicySpec("fixed:2"), try PolicySpec("sec:0.5:0.5")],
+        let report = try Evaluator(model: model).run(examples: examples, settings: [try PolicyConfiguration(parsing: "fixed:2"), try PolicyConfiguration(parsing: "sec:0.5:0.5")],
                                                      seed: 1, lineMode: false)
         #expect(report.rows.count == 3 && report.rows.allSatisfy { $0.examples == 4 })
         for svg in [Charts.studySVG(study, title: "a <b> & c"), Charts.paretoSVG(report, title: "t & \"u\"")] {

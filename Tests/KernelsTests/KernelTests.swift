@@ -1,15 +1,13 @@
 import Foundation
 import Kernels
+import TestSupport
 import Testing
 
 /// Kernels against naive double-precision references.
 @Suite struct KernelTests {
     func randomValues(_ n: Int, seed: UInt64) -> [Float] {
-        var state = seed &+ 0x9E37_79B9_7F4A_7C15
-        return (0..<n).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
-        }
+        var rng = SeededRandom(seed: seed)
+        return (0..<n).map { _ in Float((rng.next() >> 11) % 2000) / 1000 - 1 }
     }
 
     @Test(arguments: [(16, 16), (64, 768), (40, 100), (7, 33), (256, 1024)])

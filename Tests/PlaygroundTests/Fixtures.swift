@@ -108,7 +108,7 @@ struct Harness {
     let engine: ScriptedEngine
 
     init(text: String = "", path: String? = nil, engine: ScriptedEngine = ScriptedEngine(tokens: []),
-         mode: ColorMode = .full256, width: Int = 120, height: Int = 32, policy: PolicyKnobs.Kind = .sec, readOnly: String? = nil) {
+         mode: ColorMode = .full256, width: Int = 120, height: Int = 32, policy: PolicyConfiguration = .sec, readOnly: String? = nil) {
         var options = PlaygroundOptions()
         options.stableTimings = true
         options.theme = Theme(mode: mode)

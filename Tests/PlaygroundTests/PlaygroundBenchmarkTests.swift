@@ -1,15 +1,17 @@
 import Completion
 import Foundation
+import TestSupport
 import Testing
 @testable import Playground
 
 /// `exitlens bench --playground` on the tiny random early-exit model: one latency per request,
 /// and the prefix cache serves the later requests. No timing thresholds.
 @Suite struct PlaygroundBenchmarkTests {
+    /// The repository root, for samples/ (repository content, not a fixture).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
     @Test func measuresEveryRequestAndReusesThePrefix() throws {
-        let model = try LanguageModel.load(directory: Self.root.appendingPathComponent("Tests/EarlyExitTests/Resources/ee-shared"))
+        let model = try LanguageModel.load(directory: EarlyExitFixtures.directory("ee-shared"))
         var options = PlaygroundBenchmark.Options()
         // The fixture's context is 64 tokens: stay in the first lines so prompts are not cut
         // (a cut shifts the prompt and nothing can be reused).

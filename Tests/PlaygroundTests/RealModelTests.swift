@@ -1,5 +1,7 @@
 import Completion
+import EarlyExit
 import Foundation
+import TestSupport
 import Testing
 @testable import Playground
 
@@ -7,10 +9,9 @@ import Testing
 /// the script runner types, waits for the background worker, and the suggestion carries exit
 /// layers, FLOPs and prefix-cache reuse.
 @Suite struct RealModelTests {
-    static let modelDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../EarlyExitTests/Resources/ee-shared").standardized
+    static let modelDirectory = EarlyExitFixtures.directory("ee-shared")
 
-    func session(policy: PolicyKnobs.Kind) throws -> (PlaygroundSession, MemoryScreen) {
+    func session(policy: PolicyConfiguration) throws -> (PlaygroundSession, MemoryScreen) {
         let model = try LanguageModel.load(directory: Self.modelDirectory)
         let worker = CompletionWorker(engine: Completer(model: model)) {}
         var options = PlaygroundOptions()
@@ -41,15 +42,73 @@ import Testing
         #expect((session.suggestion?.result?.reusedPromptTokens ?? 0) > 0)
     }
 
+    /// Cancellation must reach the running completion, not just hide its tokens: the engine
+    /// holds the first token until the key that cancels has been pressed, and the completion must
+    /// then end with `CompletionCancelled` instead of running to `maxTokens`.
     @Test func cancellationStopsTheWorkerPromptly() throws {
-        let (session, _) = try session(policy: .full)
+        let model = try LanguageModel.load(directory: Self.modelDirectory)
+        let engine = GatedEngine(Completer(model: model))
+        defer { engine.release() }
+        let worker = CompletionWorker(engine: engine) {}
+        var options = PlaygroundOptions()
+        options.maxTokens = 32
+        let session = PlaygroundSession(buffer: EditorBuffer(text: "def add(a, b):\n"), path: nil, model: ModelInfo(model: model),
+                                        worker: worker, options: options, policy: .full)
         defer { session.shutdown() }
         _ = session.handle(.ctrlSpace, now: monotonicSeconds())
-        // An unrelated key cancels at once; no stale tokens arrive afterwards.
+        #expect(engine.waitForFirstToken(timeout: 60))
+        // An unrelated key cancels; the completion is then let go.
         _ = session.handle(.character("Q"), now: monotonicSeconds())
         #expect(session.suggestion == nil)
-        Thread.sleep(forTimeInterval: 0.2)
-        session.receive(session.drainWorker(), now: monotonicSeconds())
-        #expect(session.suggestion == nil)
+        engine.release()
+        #expect(worker.waitUntilIdle(timeout: 60))
+        #expect(engine.outcome == .cancelled)
+        #expect(engine.tokensProduced < options.maxTokens, "the completion ran on after it was cancelled")
+        // The worker says so, and sends no token after the cancelling key.
+        let events = worker.drain()
+        #expect(events.count == 2, "\(events)")
+        if case .token = events.first {} else { Issue.record("first event: \(String(describing: events.first))") }
+        if case .cancelled = events.last {} else { Issue.record("last event: \(String(describing: events.last))") }
+    }
+}
+
+/// A real `Completer` that records how each completion ended and holds its first token until
+/// `release()`, so a test can act while a completion is certainly in flight.
+final class GatedEngine: CompletionEngine, @unchecked Sendable {
+    // @unchecked: the recorded state is guarded by `lock`; the semaphores are thread-safe.
+    enum Outcome: Equatable { case finished, cancelled, failed }
+
+    private let inner: Completer
+    private let firstToken = DispatchSemaphore(value: 0)
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var produced = 0
+    private var ended: Outcome?
+
+    init(_ inner: Completer) { self.inner = inner }
+
+    var tokensProduced: Int { lock.withLock { produced } }
+    var outcome: Outcome? { lock.withLock { ended } }
+
+    func waitForFirstToken(timeout: Double) -> Bool { firstToken.wait(timeout: .now() + timeout) == .success }
+    /// Lets the held completion go on (idempotent enough for a `defer`: an extra signal is unused).
+    func release() { gate.signal() }
+
+    func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult {
+        do {
+            let result = try inner.complete(request) { token in
+                let n = lock.withLock { produced += 1; return produced }
+                onToken(token)
+                if n == 1 { firstToken.signal(); gate.wait() }
+            }
+            lock.withLock { ended = .finished }
+            return result
+        } catch let cancelled as CompletionCancelled {
+            lock.withLock { ended = .cancelled }
+            throw cancelled
+        } catch {
+            lock.withLock { ended = .failed }
+            throw error
+        }
     }
 }

@@ -1,3 +1,4 @@
+import EarlyExit
 import Testing
 @testable import Playground
 
@@ -61,26 +62,26 @@ import Testing
 
 @Suite struct PolicyKnobsTests {
     @Test func cycleSkipsWhatTheModelCannotRun() {
-        var k = PolicyKnobs(kind: .full, layerCount: 6)
-        k.cycle { $0 != .sec }
+        var k = PolicyKnobs(.full, layerCount: 6)
+        k.cycle { $0.kind != .sec }
         #expect(k.kind == .softmax)
         k.cycle { _ in true }
         #expect(k.kind == .saturation)
     }
 
     @Test func adjustClampsAndSelects() {
-        var k = PolicyKnobs(kind: .sec, layerCount: 6)
+        var k = PolicyKnobs(.sec, layerCount: 6)
         k.adjust(by: 1)
-        #expect(k.tauExit == 0.95)
+        #expect(k.configuration.tauExit == 0.95)
         k.adjust(by: 10)
-        #expect(k.tauExit == 1.05)
+        #expect(k.configuration.tauExit == 1.05)
         k.selectNextKnob()
         k.adjust(by: -2)
-        #expect(abs(k.tauStop - 0.7) < 1e-9)
+        #expect(k.configuration.tauStop == 0.7)
         #expect(k.summary == "sec τexit=1.05 ▸τstop=0.7")
-        var f = PolicyKnobs(kind: .fixed, layerCount: 6)
+        var f = PolicyKnobs(.fixed, layerCount: 6)
         f.adjust(by: 100)
-        #expect(f.fixedLayer == 6)
+        #expect(f.configuration.exitLayer == 6)
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import SafeTensors
 
@@ -58,8 +59,7 @@ import Testing
     }
 
     @Test func writesAtomicallyAndReadsFromDisk() throws {
-        let dir = "/tmp/safetensors-tests-\(UInt64.random(in: 0...UInt64.max))"
-        #expect(mkdirSucceeded(dir))
+        let dir = try TestFixtures.makeTemporaryDirectory("safetensors-tests").path
         let path = dir + "/model.safetensors"
         try SafeTensorsWriter.write([.init(name: "w", shape: [3], values: [1, 2, 3])], metadata: ["k": "v"], to: path)
         // Overwrite in place: rename replaces the old file.
@@ -102,14 +102,12 @@ import Testing
     }
 }
 
-// Minimal POSIX helpers so tests need no Foundation.
+// Minimal POSIX helpers.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-func mkdirSucceeded(_ path: String) -> Bool { mkdir(path, 0o755) == 0 }
 
 func listDirectory(_ path: String) -> [String] {
     guard let d = opendir(path) else { return [] }

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -81,7 +82,7 @@ import Testing
         }
         #expect(checked >= 5, "snippets with bytes that have no token")
         // Invalid UTF-8 round-trips byte for byte, apart from those bytes.
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<200 {
             let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             #expect(tokenizer.decode(tokenizer.encode(bytes: bytes)) == bytes.filter { !missing.contains($0) })

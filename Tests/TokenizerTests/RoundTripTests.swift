@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @_spi(Testing) import Tokenizer
 
@@ -7,7 +8,7 @@ import Testing
     /// Random byte strings biased towards the hard cases: invalid UTF-8,
     /// truncated sequences, encoded surrogates, long runs.
     static func randomBytes(count: Int, seed: UInt64) -> [[UInt8]] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let fragments: [[UInt8]] = [
             [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],
             [0xC0, 0xAF], Array("é".utf8), Array("中".utf8), Array("😀".utf8), Array("'s".utf8),
@@ -85,7 +86,7 @@ import Testing
 
     @Test func heapAndScanMergesAgree() throws {
         let gpt2 = try Fixtures.gpt2()
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededRandom(seed: 5)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz     ==--__..ee".utf8)
         for _ in 0..<200 {
             let length = Int.random(in: 2...150, using: &rng)

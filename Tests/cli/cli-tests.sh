@@ -25,6 +25,18 @@ expect_error() {
   ok
 }
 
+# expect_option_error NAME PATTERN CMD...: non-zero exit, nothing on stdout, and the first stderr
+# line is the error naming the problem (ArgumentParser prints its usage text after it).
+expect_option_error() {
+  local name=$1 pattern=$2; shift 2
+  "$@" >"$work/out" 2>"$work/err" </dev/null
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then fail "$name: exit 0"; return; fi
+  if [ -s "$work/out" ]; then fail "$name: printed '$(cat "$work/out")'"; return; fi
+  if ! head -n 1 "$work/err" | grep -q -- "^Error: .*$pattern"; then fail "$name: stderr '$(head -n 1 "$work/err")' lacks '$pattern'"; return; fi
+  ok
+}
+
 broken() { # broken NAME: a copy of the fixture model to damage
   mkdir -p "$work/$1" && cp "$fixture/config.json" "$fixture/tokenizer.json" "$fixture/model.safetensors" "$work/$1/"
   echo "$work/$1"
@@ -70,6 +82,36 @@ expect_error non-utf8-prompt "not UTF-8" "$bin" complete --model "$fixture" --fi
 # Option errors come with ArgumentParser's usage text, so only the exit status and message are checked.
 if "$bin" complete --model "$fixture" --max-tokens=-3 x >/dev/null 2>"$work/err"; then fail "bad option: exit 0"
 elif grep -q "max-tokens must be" "$work/err"; then ok; else fail "bad option: $(cat "$work/err")"; fi
+
+# --max-tokens 0 asks for no token (it used to print one).
+n=$("$bin" complete --model "$fixture" --max-tokens 0 --json "def get_value(self" 2>"$work/err" \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tokens"]))')
+if [ "$n" = 0 ]; then ok; else fail "max-tokens 0: $n tokens $(cat "$work/err")"; fi
+
+# Option values that cannot mean anything are refused, naming the option.
+c=(complete --model "$fixture")
+expect_option_error tau-exit-nan "tau-exit" "$bin" "${c[@]}" --policy sec --tau-exit nan x
+expect_option_error tau-exit-inf "tau-exit" "$bin" "${c[@]}" --policy sec --tau-exit inf x
+expect_option_error tau-exit-negative "tau-exit" "$bin" "${c[@]}" --policy sec --tau-exit=-1 x
+expect_option_error tau-stop-nan "tau-stop" "$bin" "${c[@]}" --policy sec --tau-stop nan x
+expect_option_error lambda-nan "lambda" "$bin" "${c[@]}" --policy softmax --lambda nan x
+expect_option_error lambda-negative "lambda" "$bin" "${c[@]}" --policy saturation --lambda=-5 x
+expect_option_error draft-length-0 "draft-length" "$bin" "${c[@]}" --policy speculative --draft-length 0 x
+expect_option_error knob-not-read "tau-exit does not apply to --policy fixed" "$bin" "${c[@]}" --policy fixed --tau-exit 0.5 x
+expect_option_error trace-top-k "trace-top-k" "$bin" "${c[@]}" --trace-top-k=-1 x
+expect_option_error threads-0 "threads" "$bin" "${c[@]}" --threads 0 x
+expect_option_error temperature "temperature" "$bin" "${c[@]}" --temperature=-1 x
+expect_option_error top-p "top-p" "$bin" "${c[@]}" --top-p 2 x
+expect_option_error bench-spec "sec:nan" "$bin" bench --model "$fixture" --policy sec:nan
+expect_option_error eval-spec "bogus" "$bin" eval --model "$fixture" --data "$work" --policy bogus
+expect_option_error play-colors "colors" "$bin" play --model "$fixture" --colors 16
+# A layer beyond the model's depth is known only once the model is loaded: one line, no usage.
+layers=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["n_layer"])' "$fixture/config.json")
+expect_error exit-layer-beyond "exit-layer (k) must be a layer in 1…$layers" "$bin" "${c[@]}" --policy fixed --exit-layer 100 x
+printf 'def get_value(self, key):\n    return self.values[key]\n' >"$work/prompts.py"
+expect_error bench-layer-beyond "policy 'fixed:100'" "$bin" bench --model "$fixture" --policy fixed:100 --prompts "$work/prompts.py"
+# The same bytes are refused as an argument as in a file.
+expect_error non-utf8-argument "not UTF-8" "$bin" complete --model "$fixture" $'\377\376binary'
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,19 +2,20 @@ import Completion
 import EarlyExit
 import Foundation
 import Model
+import TestSupport
 import Testing
 
 /// The early-exit paths as `exitlens complete` drives them.
 @Suite struct CompletionPolicyTests {
     static func load(_ name: String) throws -> LanguageModel {
-        try LanguageModel.load(directory: Fixtures.resources.appendingPathComponent(name))
+        try LanguageModel.load(directory: EarlyExitFixtures.directory(name))
     }
 
-    @Test(arguments: Fixtures.names)
+    @Test(arguments: EarlyExitFixtures.names)
     func stopNeverFiresOnTheFirstToken(name: String) throws {
         let completer = Completer(model: try Self.load(name))
         var stops = 0
-        for prompt in try Fixtures.expected(name).0.prompts {
+        for prompt in try EarlyExitFixtures.expected(name).0.prompts {
             // τ_stop = 0: stop whenever the controller's argmax says so.
             let r = try completer.complete(CompletionRequest(prompt: prompt.text, maxTokens: 8, stopAtEndOfText: false,
                                                              policy: SECPolicy(tauExit: 2, tauStop: 0)))
@@ -30,7 +31,7 @@ import Testing
 
     @Test func speculativeCompletionEqualsFull() throws {
         let completer = Completer(model: try Self.load("ee-shared"))
-        for prompt in try Fixtures.expected("ee-shared").0.prompts {
+        for prompt in try EarlyExitFixtures.expected("ee-shared").0.prompts {
             let full = try completer.complete(CompletionRequest(prompt: prompt.text, maxTokens: 20, stopAtEndOfText: false))
             let spec = try completer.complete(CompletionRequest(
                 prompt: prompt.text, maxTokens: 20, stopAtEndOfText: false,
@@ -38,6 +39,16 @@ import Testing
             #expect(spec.text == full.text && spec.tokens.map(\.id) == full.tokens.map(\.id))
             #expect(spec.draftAcceptance != nil)
         }
+    }
+
+    /// `--max-tokens 0` asks for nothing: no token, whatever the policy (it used to print one).
+    @Test(arguments: ["full", "sec", "fixed", "speculative"])
+    func zeroMaxTokensGivesNoToken(spec: String) throws {
+        let model = try Self.load("ee-shared")
+        let request = try CompletionRequest(prompt: "def get_value(self", maxTokens: 0,
+                                            configuration: PolicyConfiguration(parsing: spec), layerCount: model.network.shape.layerCount)
+        let r = try Completer(model: model).complete(request)
+        #expect(r.tokens.isEmpty && r.text.isEmpty && r.finishReason == .maxTokens, "\(spec): \(r.tokens.map(\.id))")
     }
 
     @Test func impossiblePoliciesAreRefused() throws {
@@ -58,12 +69,12 @@ import Testing
     func speculativeEqualsFullGreedyOnTheDefaultModel() throws {
         let model = try LanguageModel.load(directory: Self.directory, threads: 2)
         let network = model.network, L = network.shape.layerCount
-        var rng = SplitMix64(seed: 11)
+        var rng = SeededRandom(seed: 11)
         var firstRejected = 0, allAccepted = 0
         for index in 0..<200 {
             let n = 4 + Int(rng.next() % 60)
             let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.shape.vocabularySize)) }
-            let reference = try Fixtures.fullGreedy(network, prompt: prompt, count: 8)
+            let reference = try EarlyExitFixtures.fullGreedy(network, prompt: prompt, count: 8)
             let spec = Generator(model: model.earlyExit, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4))
             let out = try spec.generate(prompt: prompt, cache: network.makeCache(), maxTokens: 8, stopToken: nil) { _, _ in }
             #expect(out.tokens == reference, "prompt \(index)")

@@ -3,30 +3,33 @@ import Foundation
 import Model
 import SafeTensors
 
-/// The early-exit fixture models and PyTorch references from `training/early_exit_fixtures.py`.
-enum Fixtures {
-    static var resources: URL {
-        guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil) else { fatalError("test resources are missing") }
-        return url
+/// The early-exit fixture models and PyTorch references from `training/early_exit_fixtures.py`
+/// (two tiny random 6-layer GPT-2s with exit heads and a controller), shared by the EarlyExit,
+/// Completion, Evaluation and Playground tests.
+public enum EarlyExitFixtures {
+    /// `ee-shared` (shared heads) and `ee-separate` (a Linear head per layer).
+    public static let names = ["ee-shared", "ee-separate"]
+
+    /// The model directory, loadable by `LanguageModel.load` and `exitlens --model`.
+    public static func directory(_ name: String = "ee-shared") -> URL {
+        TestFixtures.resources.appendingPathComponent(name)
     }
 
-    static let names = ["ee-shared", "ee-separate"]
+    public struct Prompt: Decodable, Sendable { public let text: String; public let ids: [Int] }
+    public struct Expected: Decodable, Sendable { public let prompts: [Prompt]; public let pairs: [[Float]]; public let layers: Int }
 
-    struct Prompt: Decodable { let text: String; let ids: [Int] }
-    struct Expected: Decodable { let prompts: [Prompt]; let pairs: [[Float]]; let layers: Int }
-
-    static func expected(_ name: String) throws -> (Expected, SafeTensorsFile) {
-        let meta = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: resources.appendingPathComponent("expected-\(name).json")))
-        return (meta, try SafeTensorsFile(path: resources.appendingPathComponent("expected-\(name).safetensors").path))
+    public static func expected(_ name: String) throws -> (Expected, SafeTensorsFile) {
+        let meta = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: TestFixtures.resources.appendingPathComponent("expected-\(name).json")))
+        return (meta, try SafeTensorsFile(path: TestFixtures.resources.appendingPathComponent("expected-\(name).safetensors").path))
     }
 
-    static func model(_ name: String, threads: Int = 1) throws -> EarlyExitModel {
-        let dir = resources.appendingPathComponent(name)
+    public static func model(_ name: String, threads: Int = 1) throws -> EarlyExitModel {
+        let dir = directory(name)
         return try EarlyExitModel(network: GPT2.load(directory: dir, threads: threads), directory: dir)
     }
 
     /// Full-depth greedy continuation through the plain decode path: the reference.
-    static func fullGreedy(_ network: any Transformer, prompt: [Int], count: Int) throws -> [Int] {
+    public static func fullGreedy(_ network: any Transformer, prompt: [Int], count: Int) throws -> [Int] {
         let cache = network.makeCache()
         let ws = network.makeWorkspace()
         var logits = try network.prefill(prompt, cache: cache).logits
@@ -41,7 +44,7 @@ enum Fixtures {
     }
 
     /// Greedy continuation through the early-exit decoder with `policy`.
-    static func policyGreedy(_ model: EarlyExitModel, policy: any ExitPolicy, prompt: [Int], count: Int) throws -> (ids: [Int], traces: [TokenTrace]) {
+    public static func policyGreedy(_ model: EarlyExitModel, policy: any ExitPolicy, prompt: [Int], count: Int) throws -> (ids: [Int], traces: [TokenTrace]) {
         let decoder = EarlyExitDecoder(model: model, policy: policy)
         let cache = model.network.makeCache()
         let first = try model.network.prefill(prompt, cache: cache).logits
@@ -61,9 +64,4 @@ enum Fixtures {
         }
         return (ids, traces)
     }
-}
-
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }

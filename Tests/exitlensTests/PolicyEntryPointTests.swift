@@ -1,0 +1,100 @@
+import EarlyExit
+import Playground
+import Testing
+@testable import exitlens
+
+/// Every way to ask for a decoding setting — `complete`'s and `play`'s options, `bench`'s and
+/// `eval`'s specs, `bench --playground`, the playground's knobs — gives the same configuration.
+@Suite struct PolicyEntryPointTests {
+    /// A spec and the same setting as `complete`/`play` options.
+    static let spellings: [(spec: String, options: [String])] = [
+        ("full", ["--policy", "full"]),
+        ("sec", ["--policy", "sec"]),
+        ("sec:0.5:0.9", ["--policy", "sec", "--tau-exit", "0.5", "--tau-stop", "0.9"]),
+        ("sec::0.5", ["--policy", "sec", "--tau-stop", "0.5"]),
+        ("sec:0.6:2", ["--policy", "sec", "--tau-exit", "0.6", "--tau-stop", "2"]),
+        ("softmax", ["--policy", "softmax"]),
+        ("softmax:0.5", ["--policy", "softmax", "--lambda", "0.5"]),
+        ("saturation", ["--policy", "saturation"]),
+        ("saturation:0.95", ["--policy", "saturation", "--lambda", "0.95"]),
+        ("fixed", ["--policy", "fixed"]),
+        ("fixed:3", ["--policy", "fixed", "--exit-layer", "3"]),
+        ("speculative", ["--policy", "speculative"]),
+        ("speculative:2", ["--policy", "speculative", "--exit-layer", "2"]),
+        ("speculative:2:8", ["--policy", "speculative", "--exit-layer", "2", "--draft-length", "8"]),
+        ("speculative::8", ["--policy", "speculative", "--draft-length", "8"]),
+        ("speculative:fixed:3:4", ["--policy", "speculative", "--draft", "fixed", "--exit-layer", "3"]),
+        ("speculative:sec:0.5:0.9:3", ["--policy", "speculative", "--draft", "sec", "--tau-exit", "0.5", "--tau-stop", "0.9", "--draft-length", "3"]),
+        ("speculative:softmax:0.5", ["--policy", "speculative", "--draft", "softmax", "--lambda", "0.5"]),
+        ("speculative:saturation", ["--policy", "speculative", "--draft", "saturation"]),
+    ]
+
+    @Test func everyEntryPointParsesEverySpellingAlike() throws {
+        for (spec, options) in Self.spellings {
+            let expected = try PolicyConfiguration(parsing: spec)
+            let complete = try Complete.parse(options + ["x"]).policyOptions.configuration(defaultKind: .full)
+            let play = try Play.parse(options).policyOptions.configuration(defaultKind: .sec)
+            let bench = try Bench.parse(["--policy", spec]).policies
+            let playground = try Bench.parse(["--playground", "--policy", spec]).policies
+            let eval = try EvalCommand.parse(["--data", "samples", "--policy", spec]).policies
+            #expect(complete == expected, "complete \(options)")
+            #expect(play == expected, "play \(options)")
+            #expect(bench == [expected], "bench --policy \(spec)")
+            #expect(playground == [expected], "bench --playground --policy \(spec)")
+            #expect(eval == [expected], "eval --policy \(spec)")
+            // The playground's knobs start from the same setting and build the same policy.
+            let L = 12
+            let knobs = PolicyKnobs(expected, layerCount: L)
+            let made = try expected.makePolicy(layerCount: L)
+            #expect(knobs.policy.label == made.policy.label, "\(spec)")
+            #expect(knobs.speculative?.draftPolicy.label == made.speculative?.draftPolicy.label, "\(spec)")
+            #expect(knobs.speculative?.draftLength == made.speculative?.draftLength, "\(spec)")
+        }
+    }
+
+    @Test func defaultPolicyPerCommand() throws {
+        #expect(try Complete.parse(["x"]).policyOptions.configuration(defaultKind: .full) == .full)
+        #expect(try Play.parse([]).policyOptions.configuration(defaultKind: .sec) == .sec)
+        // play's knobs apply to its default policy.
+        var sec = PolicyConfiguration.sec
+        sec.tauExit = 0.7
+        #expect(try Play.parse(["--tau-exit", "0.7"]).policyOptions.configuration(defaultKind: .sec) == sec)
+    }
+
+    /// `bench --playground --policy sec:0.5:0.9` used to keep only "sec".
+    @Test func playgroundBenchmarkKeepsTheThresholds() throws {
+        let setting = try #require(try Bench.parse(["--playground", "--policy", "sec:0.5:0.9"]).policies.first)
+        #expect(PolicyKnobs(setting, layerCount: 6).summary == "sec ▸τexit=0.5 τstop=0.9")
+    }
+
+    @Test func everyEntryPointRefusesTheSameBadValues() {
+        let bad: [(spec: String, options: [String])] = [
+            ("sec:nan", ["--policy", "sec", "--tau-exit", "nan"]),
+            ("sec:inf", ["--policy", "sec", "--tau-exit", "inf"]),
+            ("sec:-1", ["--policy", "sec", "--tau-exit=-1"]),
+            ("sec:0.9:nan", ["--policy", "sec", "--tau-stop", "nan"]),
+            ("softmax:nan", ["--policy", "softmax", "--lambda", "nan"]),
+            ("saturation:-5", ["--policy", "saturation", "--lambda=-5"]),
+            ("fixed:0", ["--policy", "fixed", "--exit-layer", "0"]),
+            ("speculative:3:0", ["--policy", "speculative", "--draft-length", "0"]),
+            ("oracle", ["--policy", "oracle"]),
+            ("speculative:full", ["--policy", "speculative", "--draft", "full"]),
+        ]
+        for (spec, options) in bad {
+            #expect(throws: (any Error).self, "complete \(options)") { try Complete.parse(options + ["x"]) }
+            #expect(throws: (any Error).self, "play \(options)") { try Play.parse(options) }
+            #expect(throws: (any Error).self, "bench \(spec)") { try Bench.parse(["--policy", spec]) }
+            #expect(throws: (any Error).self, "eval \(spec)") { try EvalCommand.parse(["--data", "samples", "--policy", spec]) }
+        }
+    }
+
+    /// A knob the chosen policy does not read is an error, not silently ignored.
+    @Test func knobsThatDoNotApplyAreRefused() {
+        for options in [["--policy", "full", "--tau-exit", "0.5"], ["--policy", "fixed", "--lambda", "0.5"],
+                        ["--policy", "sec", "--exit-layer", "3"], ["--policy", "sec", "--draft", "sec"],
+                        ["--policy", "softmax", "--draft-length", "2"],
+                        ["--policy", "speculative", "--draft", "sec", "--exit-layer", "2"]] {
+            #expect(throws: (any Error).self, "\(options)") { try Complete.parse(options + ["x"]) }
+        }
+    }
+}
