@@ -26,6 +26,13 @@ public struct LanguageModel: Sendable {
         self.directory = directory
     }
 
+    /// The same model with the untrained logit lens as its exit heads (the controller is kept).
+    public func withLogitLens() -> LanguageModel {
+        LanguageModel(earlyExit: EarlyExitModel(network: network, heads: .logitLens(shape: network.shape),
+                                                controller: earlyExit.controller),
+                      tokenizer: tokenizer, directory: directory)
+    }
+
     /// Positions a GGUF model's KV cache holds unless asked otherwise: its own context (8,192 for
     /// SmolLM2) would cost 377 MB of keys and values, far beyond what an editor completion needs.
     public static let defaultGGUFContext = 2048

@@ -4,8 +4,11 @@ import Foundation
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (Hugging Face GPT-2 layout).")
+    @Option(name: .long, help: "Model: a Hugging Face directory (GPT-2, Llama, Qwen2), a .gguf file, or a directory holding one.")
     var model: String = "models/default"
+
+    @Option(name: .customLong("exit-heads"), help: "Exit heads: the exits file beside the model (file), or the untrained logit lens at every layer (lens).")
+    var exitHeads: ExitHeadSource = .file
 
     @Option(name: .long, help: "Compute threads.")
     var threads: Int = 2
@@ -20,8 +23,14 @@ struct ModelOptions: ParsableArguments {
     var directory: URL { URL(fileURLWithPath: model) }
 
     func load(threads override: Int? = nil) throws -> LanguageModel {
-        try LanguageModel.load(directory: directory, threads: override ?? threads, precision: precision)
+        let model = try LanguageModel.load(directory: directory, threads: override ?? threads, precision: precision)
+        return exitHeads == .lens ? model.withLogitLens() : model
     }
+}
+
+/// Where exit heads come from.
+enum ExitHeadSource: String, CaseIterable, ExpressibleByArgument {
+    case file, lens
 }
 
 extension WeightPrecision: ExpressibleByArgument {}
