@@ -9,6 +9,8 @@ For each block format the Swift side supports, a small matrix of 8 rows x 96 wei
     an all-zero row) quantized by `gguf.quants.quantize`, and
   - rows 5-7: random raw block bytes (finite f16 scales, subnormals included; for Q8_0 any
     int8, -128 included), i.e. blocks a quantizer would not produce but a file may hold.
+The K-quants (Q4_K, Q6_K; 256-weight super-blocks) have no quantizer in the package, so their
+4 x 512 matrices are random raw bytes only (finite f16 d and dmin).
 The raw bytes and `gguf.quants.dequantize`'s float32 output are written to
 Tests/KernelsTests/Resources/quant-<format>.bin / .f32 (little-endian); the Swift tests
 require bit-exact equality. Also half.bin / half.f32 and bfloat16.bin / bfloat16.f32:
@@ -27,6 +29,12 @@ FORMATS = {
     "q4_0": (GGMLQuantizationType.Q4_0, 18),
     "q4_1": (GGMLQuantizationType.Q4_1, 20),
 }
+# K-quants: (type, bytes per 256-weight super-block, byte offsets of f16 scales)
+K_FORMATS = {
+    "q4_K": (GGMLQuantizationType.Q4_K, 144, (0, 2)),
+    "q6_K": (GGMLQuantizationType.Q6_K, 210, (208,)),
+}
+K_ROWS, K_COLS = 4, 512
 
 
 def random_half_bits(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -57,14 +65,27 @@ def matrix(fmt: str, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([quantized, raw.reshape(3, -1)], axis=0)
 
 
+def k_matrix(fmt: str, rng: np.random.Generator) -> np.ndarray:
+    _, block_bytes, offsets = K_FORMATS[fmt]
+    blocks = K_ROWS * K_COLS // 256
+    raw = rng.integers(0, 256, (blocks, block_bytes), dtype=np.uint8)
+    for offset in offsets:
+        bits = random_half_bits(rng, blocks)
+        raw[:, offset] = bits & 0xFF
+        raw[:, offset + 1] = bits >> 8
+    return raw.reshape(K_ROWS, -1)
+
+
 def main() -> None:
     rng = np.random.default_rng(10)
     os.makedirs(OUT, exist_ok=True)
-    meta = {"rows": ROWS, "cols": COLS, "formats": list(FORMATS)}
-    for fmt, (qtype, _) in FORMATS.items():
-        data = matrix(fmt, rng)
+    meta = {"formats": {}}
+    for fmt, (qtype, _) in list(FORMATS.items()) + [(k, (v[0], v[1])) for k, v in K_FORMATS.items()]:
+        data = matrix(fmt, rng) if fmt in FORMATS else k_matrix(fmt, rng)
+        rows, cols = (ROWS, COLS) if fmt in FORMATS else (K_ROWS, K_COLS)
         floats = quants.dequantize(data, qtype).astype("<f4")
-        assert floats.shape == (ROWS, COLS)
+        assert floats.shape == (rows, cols) and np.isfinite(floats).all()
+        meta["formats"][fmt] = [rows, cols]
         data.astype(np.uint8).tofile(os.path.join(OUT, f"quant-{fmt}.bin"))
         floats.tofile(os.path.join(OUT, f"quant-{fmt}.f32"))
 

@@ -273,3 +273,89 @@ void exitlens_q_gemm(int format, const uint8_t *w, long blocks,
     default: gemm_format(EXITLENS_Q4_1, w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd); break;
     }
 }
+
+/* ---- K-quants: widen one super-block at a time, multiply in float ---- */
+
+static inline float half_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and minimums, 128 bytes of nibbles
+ * (bytes 32c..32c+31 hold sub-block 2c in the low nibbles and 2c+1 in the high ones);
+ * w = d·sc·q − dmin·m per 32-weight sub-block. */
+static void widen_q4_k(const uint8_t *b, float *out) {
+    const float d = half_at(b), dmin = half_at(b + 2);
+    const uint8_t *sc = b + 4, *qs = b + 16;
+    for (int j = 0; j < 8; j++) {
+        int s, m;
+        if (j < 4) {
+            s = sc[j] & 63;
+            m = sc[j + 4] & 63;
+        } else {
+            s = (sc[j + 4] & 0x0F) | ((sc[j - 4] >> 6) << 4);
+            m = (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+        }
+        const float scale = d * (float)s, offset = dmin * (float)m;
+        const uint8_t *q = qs + 32 * (j / 2);
+        const int shift = 4 * (j % 2);
+        for (int i = 0; i < 32; i++) out[32 * j + i] = scale * (float)((q[i] >> shift) & 0x0F) - offset;
+    }
+}
+
+/* Q6_K: 128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8 scales, f16 d;
+ * w = d·scale[i/16]·(q − 32). In each 128-weight half h, weight p takes its low bits from
+ * ql[64h + p mod 64] (low nibble for p < 64, high for p ≥ 64) and its high bits from
+ * qh[32h + p mod 32] at bit 2·(p / 32). */
+static void widen_q6_k(const uint8_t *b, float *out) {
+    const uint8_t *ql = b, *qh = b + 128;
+    const int8_t *scales = (const int8_t *)(b + 192);
+    const float d = half_at(b + 208);
+    for (int h = 0; h < 2; h++) {
+        for (int p = 0; p < 128; p++) {
+            const int low = (ql[64 * h + p % 64] >> (p < 64 ? 0 : 4)) & 0x0F;
+            const int high = (qh[32 * h + p % 32] >> (2 * (p / 32))) & 0x03;
+            const int n = 128 * h + p;
+            out[n] = d * (float)scales[n / 16] * (float)((low | (high << 4)) - 32);
+        }
+    }
+}
+
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+void exitlens_k_gemm(int format, const uint8_t *w, long blocks, const float *x, long rows,
+                     float *y, const float *bias, long outCount, long rowStart, long rowEnd) {
+    const long bpb = format == EXITLENS_Q4_K ? 144 : 210, n = 256 * blocks;
+    float widened[256] __attribute__((aligned(32)));
+    for (long o = rowStart; o < rowEnd; o++) {
+        const uint8_t *row = w + o * blocks * bpb;
+        for (long r0 = 0; r0 < rows; r0 += ROW_TILE) {
+            const long tile = rows - r0 < ROW_TILE ? rows - r0 : ROW_TILE;
+            /* Four partial sums per row keep four FMA chains in flight. */
+            __m256 acc[ROW_TILE][4];
+            for (long r = 0; r < tile; r++)
+                for (int k = 0; k < 4; k++) acc[r][k] = _mm256_setzero_ps();
+            for (long b = 0; b < blocks; b++) {
+                if (format == EXITLENS_Q4_K) widen_q4_k(row + b * bpb, widened);
+                else widen_q6_k(row + b * bpb, widened);
+                for (long r = 0; r < tile; r++) {
+                    const float *xr = x + (r0 + r) * n + 256 * b;
+                    for (int i = 0; i < 256; i += 32)
+                        for (int k = 0; k < 4; k++)
+                            acc[r][k] = _mm256_fmadd_ps(_mm256_load_ps(widened + i + 8 * k),
+                                                        _mm256_loadu_ps(xr + i + 8 * k), acc[r][k]);
+                }
+            }
+            for (long r = 0; r < tile; r++) {
+                const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]), _mm256_add_ps(acc[r][2], acc[r][3]));
+                y[(r0 + r) * outCount + o] = hsum8(sum) + (bias ? bias[o] : 0.0f);
+            }
+        }
+    }
+}

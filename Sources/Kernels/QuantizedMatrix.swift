@@ -8,9 +8,19 @@ public enum BlockFormat: String, Sendable, CaseIterable {
     case q4_0
     /// f16 d, f16 m, 16 bytes of nibbles; w = d·q + m.
     case q4_1
+    /// 256-weight super-block: f16 d, f16 dmin, 12 bytes of 6-bit scales/minimums, 128 bytes of
+    /// nibbles; w = d·sc·q − dmin·m per 32-weight sub-block.
+    case q4_K
+    /// 256-weight super-block: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d;
+    /// w = d·scale·(q − 32) per 16-weight sub-block.
+    case q6_K
 
     /// Weights per block.
-    public var blockSize: Int { 32 }
+    public var blockSize: Int { isSuperBlock ? 256 : 32 }
+
+    /// K-quants: products widen one super-block at a time to floats instead of rounding the
+    /// activations to int8 (see `QuantizedMatrix`).
+    var isSuperBlock: Bool { self == .q4_K || self == .q6_K }
 
     /// Bytes per block.
     public var bytesPerBlock: Int {
@@ -18,6 +28,8 @@ public enum BlockFormat: String, Sendable, CaseIterable {
         case .q8_0: 34
         case .q4_0: 18
         case .q4_1: 20
+        case .q4_K: 144
+        case .q6_K: 210
         }
     }
 
@@ -37,6 +49,8 @@ public enum BlockFormat: String, Sendable, CaseIterable {
         case .q8_0: Int32(EXITLENS_Q8_0)
         case .q4_0: Int32(EXITLENS_Q4_0)
         case .q4_1: Int32(EXITLENS_Q4_1)
+        case .q4_K: Int32(EXITLENS_Q4_K)
+        case .q6_K: Int32(EXITLENS_Q6_K)
         }
     }
 }
@@ -54,12 +68,17 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// product reads every block once. At load the rows are regrouped in eights (same bytes,
 /// different order; see `QuantKernels.h`) so that one integer dot product serves 8 rows.
 ///
-/// Numeric contract: like llama.cpp, each product first rounds the activation vector to
-/// int8 per 32-element block (scale max|x|/127), then takes exact integer dot products
-/// with the quants and applies the scales in `Float`. The error against float arithmetic on
-/// the dequantized weights is bounded by Σ_i |W[o,i]|·max|x_block(i)|/254 (half a step of
-/// the activation's int8 grid per element) plus float rounding — in practice ~1e-3–1e-2
-/// relative, the same order as the weights' own quantization error.
+/// Numeric contract (Q8_0, Q4_0, Q4_1): like llama.cpp, each product first rounds the
+/// activation vector to int8 per 32-element block (scale max|x|/127, kept in `Float`), then
+/// takes exact integer dot products with the quants and applies the scales in `Float`. The
+/// error against float arithmetic on the dequantized weights is bounded by
+/// Σ_i |W[o,i]|·max|x_block(i)|/254 (half a step of the activation's int8 grid per element)
+/// plus float rounding — in practice ~1e-3–1e-2 relative, the same order as the weights' own
+/// quantization error. K-quants (Q4_K, Q6_K) keep GGUF's row layout and widen one 256-weight
+/// super-block at a time to `Float` on the stack, so they match float math to rounding
+/// (~1e-6 relative) but do ~3× more arithmetic per byte than the int8 path.
+///
+/// Each row of a `gemm` is bit-identical to a `gemv` of that row, at any thread count.
 public final class QuantizedMatrix: LinearWeights {
     public let format: BlockFormat
     public let inCount: Int
@@ -84,16 +103,24 @@ public final class QuantizedMatrix: LinearWeights {
         guard bytes.count == expected else {
             throw QuantizationError("\(shape): expected \(expected) bytes, got \(bytes.count)")
         }
-        let groups = (outCount + 7) / 8
-        // Padding to whole groups adds at most 7 rows: no overflow past `expected` + 7 rows.
-        let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         self.format = format
         self.inCount = inCount
         self.outCount = outCount
         self.blocks = blocks
+        guard let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw QuantizationError("\(shape): no bytes")
+        }
+        if format.isSuperBlock {
+            groups = 0
+            storage = AlignedBytes(count: expected)
+            storage.pointer.copyMemory(from: src, byteCount: expected)
+            return
+        }
+        let groups = (outCount + 7) / 8
+        // Padding to whole groups adds at most 7 rows: no overflow past `expected` + 7 rows.
+        let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         self.groups = groups
         storage = AlignedBytes(count: groups * groupBytes)
-        guard let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let dst = storage.pointer.assumingMemoryBound(to: UInt8.self)
         for g in 0..<groups {
             let rows = min(8, outCount - 8 * g)
@@ -108,6 +135,11 @@ public final class QuantizedMatrix: LinearWeights {
     /// (used for embedding lookups).
     public func dequantizeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < outCount, "QuantizedMatrix.dequantizeRow: row \(row) of \(outCount)")
+        if format.isSuperBlock {
+            let rowBytes = blocks * format.bytesPerBlock
+            dequantize(format, UnsafeRawBufferPointer(start: storage.pointer + row * rowBytes, count: rowBytes), count: inCount, into: out)
+            return
+        }
         let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         let group = storage.pointer.assumingMemoryBound(to: UInt8.self) + (row / 8) * groupBytes
         withUnsafeTemporaryAllocation(byteCount: blocks * format.bytesPerBlock, alignment: 16) { block in
@@ -123,6 +155,14 @@ public final class QuantizedMatrix: LinearWeights {
 
     public func gemm(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, pool: ComputePool) {
         guard rows > 0 else { return }
+        if format.isSuperBlock {
+            let w = UnsafePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
+            let format = format.cFormat, blocks = blocks, outCount = outCount
+            pool.parallelFor(outCount, granularity: 8) { range in
+                exitlens_k_gemm(format, w, blocks, x, rows, y, bias, outCount, range.lowerBound, range.upperBound)
+            }
+            return
+        }
         // The activations are quantized once, on the calling thread, and shared by all workers.
         let scales = rows * blocks
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows * inCount + 8 * scales, alignment: 64)
@@ -142,7 +182,7 @@ public final class QuantizedMatrix: LinearWeights {
 /// Widens `count` weights (a whole number of blocks) stored as GGML `format` blocks in `bytes`,
 /// bit-exact with GGML / the `gguf` package's dequantization.
 public func dequantize(_ format: BlockFormat, _ bytes: UnsafeRawBufferPointer, count: Int, into out: UnsafeMutablePointer<Float>) {
-    precondition(count >= 0 && count % format.blockSize == 0, "dequantize: \(count) weights is not a whole number of blocks")
+    precondition(count >= 0 && count % format.blockSize == 0, "dequantize: \(count) weights is not a whole number of \(format.rawValue) blocks")
     let blocks = count / format.blockSize
     precondition(bytes.count / format.bytesPerBlock >= blocks, "dequantize: \(bytes.count) bytes for \(blocks) \(format.rawValue) blocks")
     @inline(__always) func half(_ offset: Int) -> Float {
@@ -150,7 +190,7 @@ public func dequantize(_ format: BlockFormat, _ bytes: UnsafeRawBufferPointer, c
     }
     for b in 0..<blocks {
         let base = b * format.bytesPerBlock
-        let o = out + b * 32
+        let o = out + b * format.blockSize
         // Operation order matches the reference (separate multiply and add, no fusion).
         switch format {
         case .q8_0:
@@ -169,6 +209,38 @@ public func dequantize(_ format: BlockFormat, _ bytes: UnsafeRawBufferPointer, c
                 let byte = bytes[base + 4 + j]
                 o[j] = d * Float(byte & 0x0F) + m
                 o[j + 16] = d * Float(byte >> 4) + m
+            }
+        case .q4_K:
+            let d = half(base), dmin = half(base + 2)
+            let scales = base + 4, quants = base + 16
+            for j in 0..<8 {
+                // 6-bit scale and minimum of sub-block j; 4…7 borrow their top bits from 0…7.
+                let s, m: UInt8
+                if j < 4 {
+                    s = bytes[scales + j] & 63
+                    m = bytes[scales + j + 4] & 63
+                } else {
+                    s = (bytes[scales + j + 4] & 0x0F) | ((bytes[scales + j - 4] >> 6) << 4)
+                    m = (bytes[scales + j + 4] >> 4) | ((bytes[scales + j] >> 6) << 4)
+                }
+                let scale = d * Float(s), offset = dmin * Float(m)
+                let shift: UInt8 = j % 2 == 0 ? 0 : 4
+                for i in 0..<32 {
+                    let q = (bytes[quants + 32 * (j / 2) + i] >> shift) & 0x0F
+                    o[32 * j + i] = scale * Float(q) - offset
+                }
+            }
+        case .q6_K:
+            let low = base, high = base + 128, scales = base + 192
+            let d = half(base + 208)
+            for h in 0..<2 {
+                for p in 0..<128 {
+                    let l = (bytes[low + 64 * h + p % 64] >> (p < 64 ? 0 : 4)) & 0x0F
+                    let hi = (bytes[high + 32 * h + p % 32] >> UInt8(2 * (p / 32))) & 0x03
+                    let n = 128 * h + p
+                    let scale = d * Float(Int8(bitPattern: bytes[scales + n / 16]))
+                    o[n] = scale * Float(Int(l | (hi << 4)) - 32)
+                }
             }
         }
     }

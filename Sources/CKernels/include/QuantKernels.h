@@ -18,6 +18,8 @@ enum {
     EXITLENS_Q8_0 = 0,
     EXITLENS_Q4_0 = 1,
     EXITLENS_Q4_1 = 2,
+    EXITLENS_Q4_K = 3,
+    EXITLENS_Q6_K = 4,
 };
 
 /// Bytes of one group-block (8 rows × one 32-weight block) for `format`.
@@ -41,5 +43,12 @@ void exitlens_q_quantize_activations(const float *x, long rows, long n, int8_t *
 void exitlens_q_gemm(int format, const uint8_t *w, long blocks,
                      const int8_t *q, const float *d, const float *s, long rows,
                      float *y, const float *bias, long outCount, long groupStart, long groupEnd);
+
+/// K-quants (256-weight super-blocks: Q4_K 144 bytes, Q6_K 210 bytes) keep GGUF's row-major layout.
+/// Each super-block is widened to 256 floats on the stack (never the whole matrix) and multiplied
+/// with the float activations by FMA, once for all `rows` input rows. Computes outputs
+/// [rowStart, rowEnd) of Y (rows × outCount); x is rows × 256·blocks; `bias` may be NULL.
+void exitlens_k_gemm(int format, const uint8_t *w, long blocks, const float *x, long rows,
+                     float *y, const float *bias, long outCount, long rowStart, long rowEnd);
 
 #endif
