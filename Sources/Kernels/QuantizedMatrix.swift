@@ -18,9 +18,11 @@ public enum BlockFormat: String, Sendable, CaseIterable {
     /// Weights per block.
     public var blockSize: Int { isSuperBlock ? 256 : 32 }
 
-    /// K-quants: products widen one super-block at a time to floats instead of rounding the
-    /// activations to int8 (see `QuantizedMatrix`).
     var isSuperBlock: Bool { self == .q4_K || self == .q6_K }
+
+    /// Q6_K's products widen one super-block at a time to floats instead of rounding the
+    /// activations to int8 (see `QuantizedMatrix`).
+    var usesFloatPath: Bool { self == .q6_K }
 
     /// Bytes per block.
     public var bytesPerBlock: Int {
@@ -68,15 +70,15 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// product reads every block once. At load the rows are regrouped in eights (same bytes,
 /// different order; see `QuantKernels.h`) so that one integer dot product serves 8 rows.
 ///
-/// Numeric contract (Q8_0, Q4_0, Q4_1): like llama.cpp, each product first rounds the
+/// Numeric contract (Q8_0, Q4_0, Q4_1, Q4_K): like llama.cpp, each product first rounds the
 /// activation vector to int8 per 32-element block (scale max|x|/127, kept in `Float`), then
 /// takes exact integer dot products with the quants and applies the scales in `Float`. The
 /// error against float arithmetic on the dequantized weights is bounded by
 /// Σ_i |W[o,i]|·max|x_block(i)|/254 (half a step of the activation's int8 grid per element)
 /// plus float rounding — in practice ~1e-3–1e-2 relative, the same order as the weights' own
-/// quantization error. K-quants (Q4_K, Q6_K) keep GGUF's row layout and widen one 256-weight
-/// super-block at a time to `Float` on the stack, so they match float math to rounding
-/// (~1e-6 relative) but do ~3× more arithmetic per byte than the int8 path.
+/// quantization error. Q6_K keeps GGUF's row layout and widens one 256-weight super-block at a
+/// time to `Float` on the stack: it matches float math to rounding (~1e-6 relative) but is not
+/// vectorised for speed (a fallback, several times slower than the int8 path).
 ///
 /// Each row of a `gemm` is bit-identical to a `gemv` of that row, at any thread count.
 public final class QuantizedMatrix: LinearWeights {
@@ -110,7 +112,7 @@ public final class QuantizedMatrix: LinearWeights {
         guard let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw QuantizationError("\(shape): no bytes")
         }
-        if format.isSuperBlock {
+        if format.usesFloatPath {
             groups = 0
             storage = AlignedBytes(count: expected)
             storage.pointer.copyMemory(from: src, byteCount: expected)
@@ -135,7 +137,7 @@ public final class QuantizedMatrix: LinearWeights {
     /// (used for embedding lookups).
     public func dequantizeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < outCount, "QuantizedMatrix.dequantizeRow: row \(row) of \(outCount)")
-        if format.isSuperBlock {
+        if format.usesFloatPath {
             let rowBytes = blocks * format.bytesPerBlock
             dequantize(format, UnsafeRawBufferPointer(start: storage.pointer + row * rowBytes, count: rowBytes), count: inCount, into: out)
             return
@@ -155,7 +157,7 @@ public final class QuantizedMatrix: LinearWeights {
 
     public func gemm(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, pool: ComputePool) {
         guard rows > 0 else { return }
-        if format.isSuperBlock {
+        if format.usesFloatPath {
             let w = UnsafePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
             let format = format.cFormat, blocks = blocks, outCount = outCount
             pool.parallelFor(outCount, granularity: 8) { range in
@@ -164,7 +166,7 @@ public final class QuantizedMatrix: LinearWeights {
             return
         }
         // The activations are quantized once, on the calling thread, and shared by all workers.
-        let scales = rows * blocks
+        let scales = rows * (inCount / 32)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows * inCount + 8 * scales, alignment: 64)
         defer { scratch.deallocate() }
         let d = scratch.bindMemory(to: Float.self, capacity: 2 * scales)

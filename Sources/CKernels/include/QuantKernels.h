@@ -37,6 +37,9 @@ void exitlens_q_unpack_row(int format, const uint8_t *group, long lane, long blo
 /// `q` is rows × n, `d` and `s` are rows × n/32.
 void exitlens_q_quantize_activations(const float *x, long rows, long n, int8_t *q, float *d, float *s);
 
+/// Q4_K uses the same scheme with 256-weight super-blocks (`blocks` counts super-blocks; the
+/// activations are still quantized per 32), Q6_K the float path below.
+///
 /// Y[r, o] = bias[o] + Σ_i W[o, i]·x[r, i] for output groups [groupStart, groupEnd) and
 /// `rows` quantized activation rows; Y is rows × outCount (row stride outCount). Outputs
 /// past outCount in the last group are not written. `bias` may be NULL.
