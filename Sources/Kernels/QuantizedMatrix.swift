@@ -20,10 +20,6 @@ public enum BlockFormat: String, Sendable, CaseIterable {
 
     var isSuperBlock: Bool { self == .q4_K || self == .q6_K }
 
-    /// Q6_K's products widen one super-block at a time to floats instead of rounding the
-    /// activations to int8 (see `QuantizedMatrix`).
-    var usesFloatPath: Bool { self == .q6_K }
-
     /// Bytes per block.
     public var bytesPerBlock: Int {
         switch self {
@@ -70,15 +66,14 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// product reads every block once. At load the rows are regrouped in eights (same bytes,
 /// different order; see `QuantKernels.h`) so that one integer dot product serves 8 rows.
 ///
-/// Numeric contract (Q8_0, Q4_0, Q4_1, Q4_K): like llama.cpp, each product first rounds the
+/// Numeric contract: like llama.cpp, each product first rounds the
 /// activation vector to int8 per 32-element block (scale max|x|/127, kept in `Float`), then
 /// takes exact integer dot products with the quants and applies the scales in `Float`. The
 /// error against float arithmetic on the dequantized weights is bounded by
 /// Σ_i |W[o,i]|·max|x_block(i)|/254 (half a step of the activation's int8 grid per element)
 /// plus float rounding — in practice ~1e-3–1e-2 relative, the same order as the weights' own
-/// quantization error. Q6_K keeps GGUF's row layout and widens one 256-weight super-block at a
-/// time to `Float` on the stack: it matches float math to rounding (~1e-6 relative) but is not
-/// vectorised for speed (a fallback, several times slower than the int8 path).
+/// quantization error. The K-quants' 256-weight super-blocks are handled the same way
+/// (activations still rounded per 32).
 ///
 /// Each row of a `gemm` is bit-identical to a `gemv` of that row, at any thread count.
 public final class QuantizedMatrix: LinearWeights {
@@ -112,12 +107,6 @@ public final class QuantizedMatrix: LinearWeights {
         guard let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw QuantizationError("\(shape): no bytes")
         }
-        if format.usesFloatPath {
-            groups = 0
-            storage = AlignedBytes(count: expected)
-            storage.pointer.copyMemory(from: src, byteCount: expected)
-            return
-        }
         let groups = (outCount + 7) / 8
         // Padding to whole groups adds at most 7 rows: no overflow past `expected` + 7 rows.
         let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
@@ -137,11 +126,6 @@ public final class QuantizedMatrix: LinearWeights {
     /// (used for embedding lookups).
     public func dequantizeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < outCount, "QuantizedMatrix.dequantizeRow: row \(row) of \(outCount)")
-        if format.usesFloatPath {
-            let rowBytes = blocks * format.bytesPerBlock
-            dequantize(format, UnsafeRawBufferPointer(start: storage.pointer + row * rowBytes, count: rowBytes), count: inCount, into: out)
-            return
-        }
         let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         let group = storage.pointer.assumingMemoryBound(to: UInt8.self) + (row / 8) * groupBytes
         withUnsafeTemporaryAllocation(byteCount: blocks * format.bytesPerBlock, alignment: 16) { block in
@@ -157,26 +141,20 @@ public final class QuantizedMatrix: LinearWeights {
 
     public func gemm(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, pool: ComputePool) {
         guard rows > 0 else { return }
-        if format.usesFloatPath {
-            let w = UnsafePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
-            let format = format.cFormat, blocks = blocks, outCount = outCount
-            pool.parallelFor(outCount, granularity: 8) { range in
-                exitlens_k_gemm(format, w, blocks, x, rows, y, bias, outCount, range.lowerBound, range.upperBound)
-            }
-            return
-        }
         // The activations are quantized once, on the calling thread, and shared by all workers.
+        // Per 32-block scale and scaled sum, per 16-half integer sum, then the int8 values.
         let scales = rows * (inCount / 32)
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows * inCount + 8 * scales, alignment: 64)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 12 * scales + rows * inCount, alignment: 64)
         defer { scratch.deallocate() }
         let d = scratch.bindMemory(to: Float.self, capacity: 2 * scales)
         let s = d + scales
-        let q = (scratch + 8 * scales).bindMemory(to: Int8.self, capacity: rows * inCount)
-        exitlens_q_quantize_activations(x, rows, inCount, q, d, s)
+        let halves = (scratch + 8 * scales).bindMemory(to: Int16.self, capacity: 2 * scales)
+        let q = (scratch + 12 * scales).bindMemory(to: Int8.self, capacity: rows * inCount)
+        exitlens_q_quantize_activations(x, rows, inCount, q, d, s, halves)
         let w = UnsafePointer(storage.pointer.assumingMemoryBound(to: UInt8.self))
         let format = format.cFormat, blocks = blocks, outCount = outCount
         pool.parallelFor(groups) { range in
-            exitlens_q_gemm(format, w, blocks, q, d, s, rows, y, bias, outCount, range.lowerBound, range.upperBound)
+            exitlens_q_gemm(format, w, blocks, q, d, s, halves, rows, y, bias, outCount, range.lowerBound, range.upperBound)
         }
     }
 }

@@ -125,8 +125,7 @@ import Testing
 
     /// The int8 activation rounding moves each x[i] by at most half a step (max|x_block|/254);
     /// the bound below is that worst case over the row, plus float rounding of the scales and
-    /// block sums (1e-5 relative to Σ|W·x|, far above float's ~nb·6e-8). Q6_K uses float
-    /// activations: only the rounding term applies.
+    /// block sums (1e-5 relative to Σ|W·x|, far above float's ~nb·6e-8).
     @Test(arguments: BlockFormat.allCases)
     func productsMatchFloatMathWithinTheActivationRounding(format: BlockFormat) throws {
         for (index, (inCount, outCount)) in Self.shapes(format).enumerated() {
@@ -151,7 +150,7 @@ import Testing
                             let xr = Array(x[(r * inCount)..<((r + 1) * inCount)])
                             let step = (0..<(inCount / 32)).flatMap { b in
                                 let m = xr[(32 * b)..<(32 * b + 32)].map { abs(Double($0)) }.max() ?? 0
-                                return [Double](repeating: format == .q6_K ? 0 : m / 254, count: 32)
+                                return [Double](repeating: m / 254, count: 32)
                             }
                             for o in 0..<outCount {
                                 var exact = withBias ? Double(bias[o]) : 0, bound = 0.0, magnitude = 0.0
@@ -172,8 +171,7 @@ import Testing
         }
     }
 
-    /// Typical error is far inside the worst-case bound: ~1e-2 of the output's scale at most
-    /// with int8 activations, float rounding (1e-5) for Q6_K's float path.
+    /// Typical error is far inside the worst-case bound: ~1e-2 of the output's scale at most.
     @Test(arguments: BlockFormat.allCases)
     func typicalErrorIsSmall(format: BlockFormat) throws {
         let inCount = format.blockSize == 256 ? 1536 : 576, outCount = 203
@@ -190,7 +188,7 @@ import Testing
             squaredValue += exact * exact
         }
         let relative = (squaredError / squaredValue).squareRoot()
-        #expect(relative < (format == .q6_K ? 1e-5 : 1e-2), "\(format): RMS relative error \(relative)")
+        #expect(relative < 1e-2, "\(format): RMS relative error \(relative)")
     }
 
     /// Speculative decoding verifies with gemm what it drafted with gemv: each gemm row must be

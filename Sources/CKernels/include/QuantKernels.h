@@ -33,25 +33,19 @@ void exitlens_q_repack_group(int format, const uint8_t *src, long rows, long blo
 void exitlens_q_unpack_row(int format, const uint8_t *group, long lane, long blocks, uint8_t *dst);
 
 /// Quantizes `rows` activation rows of `n` floats (n a multiple of 32) into int8 blocks:
-/// per block b of row r, scale d = max|x|/127, q = round(x/d), and s = d·Σq.
-/// `q` is rows × n, `d` and `s` are rows × n/32.
-void exitlens_q_quantize_activations(const float *x, long rows, long n, int8_t *q, float *d, float *s);
+/// per block b of row r, scale d = max|x|/127, q = round(x/d), s = d·Σq, and the integer sums
+/// of q over each 16-element half (for Q6_K's offset). `q` is rows × n, `d` and `s` are
+/// rows × n/32, `halves` rows × n/16.
+void exitlens_q_quantize_activations(const float *x, long rows, long n, int8_t *q, float *d, float *s, int16_t *halves);
 
-/// Q4_K uses the same scheme with 256-weight super-blocks (`blocks` counts super-blocks; the
-/// activations are still quantized per 32), Q6_K the float path below.
+/// Q4_K and Q6_K use the same scheme with 256-weight super-blocks (`blocks` counts super-blocks;
+/// the activations are still quantized per 32).
 ///
 /// Y[r, o] = bias[o] + Σ_i W[o, i]·x[r, i] for output groups [groupStart, groupEnd) and
 /// `rows` quantized activation rows; Y is rows × outCount (row stride outCount). Outputs
 /// past outCount in the last group are not written. `bias` may be NULL.
 void exitlens_q_gemm(int format, const uint8_t *w, long blocks,
-                     const int8_t *q, const float *d, const float *s, long rows,
+                     const int8_t *q, const float *d, const float *s, const int16_t *halves, long rows,
                      float *y, const float *bias, long outCount, long groupStart, long groupEnd);
-
-/// K-quants (256-weight super-blocks: Q4_K 144 bytes, Q6_K 210 bytes) keep GGUF's row-major layout.
-/// Each super-block is widened to 256 floats on the stack (never the whole matrix) and multiplied
-/// with the float activations by FMA, once for all `rows` input rows. Computes outputs
-/// [rowStart, rowEnd) of Y (rows × outCount); x is rows × 256·blocks; `bias` may be NULL.
-void exitlens_k_gemm(int format, const uint8_t *w, long blocks, const float *x, long rows,
-                     float *y, const float *bias, long outCount, long rowStart, long rowEnd);
 
 #endif
