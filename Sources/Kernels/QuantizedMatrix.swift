@@ -63,17 +63,17 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// each row a run of blocks along the input dimension).
 ///
 /// Decoding is memory-bound, so the blocks are never widened to `Float` in memory: each
-/// product reads every block once. At load the rows are regrouped in eights (same bytes,
-/// different order; see `QuantKernels.h`) so that one integer dot product serves 8 rows.
+/// product reads every block once. At load the rows are regrouped in eights (the same bytes
+/// in another order — Q4_K 2.8% more, its 6-bit scales unpacked; see `QuantKernels.h`) so
+/// that one integer dot product serves 8 rows.
 ///
-/// Numeric contract: like llama.cpp, each product first rounds the
-/// activation vector to int8 per 32-element block (scale max|x|/127, kept in `Float`), then
-/// takes exact integer dot products with the quants and applies the scales in `Float`. The
-/// error against float arithmetic on the dequantized weights is bounded by
-/// Σ_i |W[o,i]|·max|x_block(i)|/254 (half a step of the activation's int8 grid per element)
-/// plus float rounding — in practice ~1e-3–1e-2 relative, the same order as the weights' own
-/// quantization error. The K-quants' 256-weight super-blocks are handled the same way
-/// (activations still rounded per 32).
+/// Numeric contract: like llama.cpp, each product first rounds the activation vector to int8
+/// per 32-element block (scale max|x|/127, kept in `Float`), then takes exact integer dot
+/// products with the quants and applies the scales in `Float` (K-quants too: their
+/// 256-weight super-blocks meet activations rounded per 32). The error against float
+/// arithmetic on the dequantized weights is bounded by Σ_i |W[o,i]|·max|x_block(i)|/254
+/// (half a step of the activation's int8 grid per element) plus float rounding — in practice
+/// ~1e-3–1e-2 relative, the same order as the weights' own quantization error.
 ///
 /// Each row of a `gemm` is bit-identical to a `gemv` of that row, at any thread count.
 public final class QuantizedMatrix: LinearWeights {
@@ -86,7 +86,8 @@ public final class QuantizedMatrix: LinearWeights {
     let groups: Int
     private let storage: AlignedBytes
 
-    /// Copies GGUF block bytes (`outCount` rows of `inCount / 32` blocks) into aligned storage.
+    /// Copies GGUF block bytes (`outCount` rows of `inCount / format.blockSize` blocks) into
+    /// aligned storage, regrouped for the kernels. Throws on a size that does not match.
     public init(format: BlockFormat, inCount: Int, outCount: Int, bytes: UnsafeRawBufferPointer) throws {
         let shape = "\(format.rawValue) matrix \(outCount)×\(inCount)"
         guard inCount > 0, outCount > 0 else { throw QuantizationError("\(shape): dimensions must be positive") }
@@ -108,7 +109,7 @@ public final class QuantizedMatrix: LinearWeights {
             throw QuantizationError("\(shape): no bytes")
         }
         let groups = (outCount + 7) / 8
-        // Padding to whole groups adds at most 7 rows: no overflow past `expected` + 7 rows.
+        // At most 1.03 × `expected` + 7 rows, and `expected` bytes exist: cannot overflow.
         let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         self.groups = groups
         storage = AlignedBytes(count: groups * groupBytes)
