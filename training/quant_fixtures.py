@@ -15,7 +15,13 @@ The raw bytes and `gguf.quants.dequantize`'s float32 output are written to
 Tests/KernelsTests/Resources/quant-<format>.bin / .f32 (little-endian); the Swift tests
 require bit-exact equality. Also half.bin / half.f32 and bfloat16.bin / bfloat16.f32:
 random 16-bit patterns (NaN excluded) widened by numpy.
+
+With `--real MODEL.gguf --out DIR` it instead extracts a few real tensors (not committed: model
+weights) for the opt-in `QuantizedRealWeightsTests` (EXITLENS_QUANT_REAL=DIR):
+
+    /work/venv/bin/python training/quant_fixtures.py --real SmolLM2-135M-Instruct.Q4_1.gguf --out /tmp/quant-real
 """
+import argparse
 import json
 import os
 
@@ -76,7 +82,41 @@ def k_matrix(fmt: str, rng: np.random.Generator) -> np.ndarray:
     return raw.reshape(K_ROWS, -1)
 
 
+REAL_TENSORS = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.ffn_down.weight", "blk.29.ffn_up.weight",
+                "token_embd.weight"]
+
+
+def extract_real(path: str, out: str) -> None:
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    tensors = {t.name: t for t in reader.tensors}
+    os.makedirs(out, exist_ok=True)
+    meta = []
+    for name in REAL_TENSORS:
+        t = tensors[name]
+        data = np.asarray(t.data)
+        if name == "token_embd.weight":
+            data = data[:512]  # a slice of the 49152-row table keeps the files small
+        in_count, out_count = int(t.shape[0]), data.shape[0]
+        floats = quants.dequantize(data, t.tensor_type).astype("<f4")
+        assert floats.shape == (out_count, in_count)
+        data.astype(np.uint8).tofile(os.path.join(out, f"{name}.bin"))
+        floats.tofile(os.path.join(out, f"{name}.f32"))
+        meta.append({"name": name, "format": t.tensor_type.name.lower().replace("_k", "_K"),
+                     "inCount": in_count, "outCount": out_count})
+    with open(os.path.join(out, "real.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--real", help="a GGUF file to extract real tensors from")
+    parser.add_argument("--out", help="where --real writes them")
+    args = parser.parse_args()
+    if args.real:
+        extract_real(args.real, args.out or "/tmp/quant-real")
+        return
     rng = np.random.default_rng(10)
     os.makedirs(OUT, exist_ok=True)
     meta = {"formats": {}}

@@ -72,8 +72,10 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// products with the quants and applies the scales in `Float` (K-quants too: their
 /// 256-weight super-blocks meet activations rounded per 32). The error against float
 /// arithmetic on the dequantized weights is bounded by Σ_i |W[o,i]|·max|x_block(i)|/254
-/// (half a step of the activation's int8 grid per element) plus float rounding — in practice
-/// ~1e-3–1e-2 relative, the same order as the weights' own quantization error.
+/// (half a step of the activation's int8 grid per element) plus float rounding. Measured on
+/// real SmolLM2 Q4_1/Q8_0 tensors: 0.5–0.7% RMS relative error for unit-normal activations,
+/// 1.0–1.6% when every 97th activation is a 20× outlier (it coarsens its block's grid) — the
+/// same scheme, and so the same error, as llama.cpp's CPU kernels.
 ///
 /// Each row of a `gemm` is bit-identical to a `gemv` of that row, at any thread count.
 public final class QuantizedMatrix: LinearWeights {
