@@ -412,7 +412,7 @@ gemm_format(int format, const uint8_t *w, long blocks, const int8_t *q, const fl
 /* Q4_K, any number of activation rows (one-row products take the same path, so gemm rows are
  * bit-identical to gemvs). Per 32-weight sub-block j: Σ (d·sc·q − dmin·m)·(dx·qx)
  * = d·(sc·dx·dot) − dmin·(m·s), the bracketed sums gathered over the super-block first. */
-static void gemm_q4k(const uint8_t *w, long blocks, const int8_t *q, const float *d, const float *s, long rows,
+static inline __attribute__((always_inline)) void gemm_q4k(const uint8_t *w, long blocks, const int8_t *q, const float *d, const float *s, long rows,
                      float *y, const float *bias, long outCount, long groupStart, long groupEnd) {
     const long xb = 8 * blocks, n = 256 * blocks;
     const __m256i mask = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
@@ -479,7 +479,7 @@ static inline __m256i high_bits(__m256i h, int c) {
 /* Q6_K, any number of activation rows (gemv takes the same path). Per 16-weight sub-block:
  * Σ d·sc·(q − 32)·dx·qx = d·dx·(sc·Σ q·qx − 32·sc·Σ qx), all but the scales exact in int32
  * (a pair of maddubs ≤ 2·2·63·127 = 32004 still fits int16). */
-static void gemm_q6k(const uint8_t *w, long blocks, const int8_t *q, const float *d, const int16_t *halves, long rows,
+static inline __attribute__((always_inline)) void gemm_q6k(const uint8_t *w, long blocks, const int8_t *q, const float *d, const int16_t *halves, long rows,
                      float *y, const float *bias, long outCount, long groupStart, long groupEnd) {
     const long xb = 8 * blocks, n = 256 * blocks;
     const __m256i mask = _mm256_set1_epi8(0x0F);
@@ -538,8 +538,16 @@ void exitlens_q_gemm(int format, const uint8_t *w, long blocks,
                      float *y, const float *bias, long outCount, long groupStart, long groupEnd) {
     /* One instantiation per format keeps the switch out of the inner loop. */
     switch (format) {
-    case EXITLENS_Q4_K: gemm_q4k(w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd); break;
-    case EXITLENS_Q6_K: gemm_q6k(w, blocks, q, d, halves, rows, y, bias, outCount, groupStart, groupEnd); break;
+    /* The K-quant kernels loop over a tile of rows; a literal 1 lets the compiler keep a
+     * gemv's accumulators in registers (same operations, so still bit-identical). */
+    case EXITLENS_Q4_K:
+        if (rows == 1) gemm_q4k(w, blocks, q, d, s, 1, y, bias, outCount, groupStart, groupEnd);
+        else gemm_q4k(w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd);
+        break;
+    case EXITLENS_Q6_K:
+        if (rows == 1) gemm_q6k(w, blocks, q, d, halves, 1, y, bias, outCount, groupStart, groupEnd);
+        else gemm_q6k(w, blocks, q, d, halves, rows, y, bias, outCount, groupStart, groupEnd);
+        break;
     case EXITLENS_Q8_0: gemm_format(EXITLENS_Q8_0, w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd); break;
     case EXITLENS_Q4_0: gemm_format(EXITLENS_Q4_0, w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd); break;
     default: gemm_format(EXITLENS_Q4_1, w, blocks, q, d, s, rows, y, bias, outCount, groupStart, groupEnd); break;
