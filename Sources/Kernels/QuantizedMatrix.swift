@@ -1,6 +1,7 @@
 import CKernels
 
-/// GGML block quantization formats (32 weights per block, little-endian), as stored in GGUF.
+/// GGML block quantization formats (32 weights per block, 256 for the K-quants; little-endian),
+/// as stored in GGUF.
 public enum BlockFormat: String, Sendable, CaseIterable {
     /// f16 d, 32 × int8 q; w = d·q.
     case q8_0
@@ -14,6 +15,18 @@ public enum BlockFormat: String, Sendable, CaseIterable {
     /// 256-weight super-block: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d;
     /// w = d·scale·(q − 32) per 16-weight sub-block.
     case q6_K
+
+    /// The format of a GGUF tensor's GGML type id (`ggml_type`), or nil for one not supported here.
+    public init?(ggmlType: UInt32) {
+        switch ggmlType {
+        case 2: self = .q4_0
+        case 3: self = .q4_1
+        case 8: self = .q8_0
+        case 12: self = .q4_K
+        case 14: self = .q6_K
+        default: return nil
+        }
+    }
 
     /// Weights per block.
     public var blockSize: Int { isSuperBlock ? 256 : 32 }
@@ -132,7 +145,7 @@ public final class QuantizedMatrix: LinearWeights {
         let groupBytes = blocks * Int(exitlens_q_group_block_bytes(format.cFormat))
         let group = storage.pointer.assumingMemoryBound(to: UInt8.self) + (row / 8) * groupBytes
         withUnsafeTemporaryAllocation(byteCount: blocks * format.bytesPerBlock, alignment: 16) { block in
-            let base = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            guard let base = block.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
             exitlens_q_unpack_row(format.cFormat, group, row % 8, blocks, base)
             dequantize(format, UnsafeRawBufferPointer(block), count: inCount, into: out)
         }

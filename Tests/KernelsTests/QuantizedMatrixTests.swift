@@ -231,4 +231,11 @@ import Testing
         #expect(throws: QuantizationError.self) { try BlockFormat.q8_0.byteCount(elements: Int.max - 31) }
         #expect(try BlockFormat.q4_1.byteCount(elements: 64) == 40)
     }
+
+    /// GGML type ids as the gguf package numbers them (GGMLQuantizationType).
+    @Test func ggmlTypeIds() {
+        #expect(BlockFormat(ggmlType: 2) == .q4_0 && BlockFormat(ggmlType: 3) == .q4_1 && BlockFormat(ggmlType: 8) == .q8_0)
+        #expect(BlockFormat(ggmlType: 12) == .q4_K && BlockFormat(ggmlType: 14) == .q6_K)
+        #expect(BlockFormat(ggmlType: 0) == nil && BlockFormat(ggmlType: 1) == nil && BlockFormat(ggmlType: 13) == nil)
+    }
 }
