@@ -9,11 +9,19 @@ For each block format the Swift side supports, a small matrix of 8 rows x 96 wei
     an all-zero row) quantized by `gguf.quants.quantize`, and
   - rows 5-7: random raw block bytes (finite f16 scales, subnormals included; for Q8_0 any
     int8, -128 included), i.e. blocks a quantizer would not produce but a file may hold.
+The K-quants (Q4_K, Q6_K; 256-weight super-blocks) have no quantizer in the package, so their
+4 x 512 matrices are random raw bytes only (finite f16 d and dmin).
 The raw bytes and `gguf.quants.dequantize`'s float32 output are written to
 Tests/KernelsTests/Resources/quant-<format>.bin / .f32 (little-endian); the Swift tests
 require bit-exact equality. Also half.bin / half.f32 and bfloat16.bin / bfloat16.f32:
 random 16-bit patterns (NaN excluded) widened by numpy.
+
+With `--real MODEL.gguf --out DIR` it instead extracts a few real tensors (not committed: model
+weights) for the opt-in `QuantizedRealWeightsTests` (EXITLENS_QUANT_REAL=DIR):
+
+    /work/venv/bin/python training/quant_fixtures.py --real SmolLM2-135M-Instruct.Q4_1.gguf --out /tmp/quant-real
 """
+import argparse
 import json
 import os
 
@@ -27,6 +35,12 @@ FORMATS = {
     "q4_0": (GGMLQuantizationType.Q4_0, 18),
     "q4_1": (GGMLQuantizationType.Q4_1, 20),
 }
+# K-quants: (type, bytes per 256-weight super-block, byte offsets of f16 scales)
+K_FORMATS = {
+    "q4_K": (GGMLQuantizationType.Q4_K, 144, (0, 2)),
+    "q6_K": (GGMLQuantizationType.Q6_K, 210, (208,)),
+}
+K_ROWS, K_COLS = 4, 512
 
 
 def random_half_bits(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -57,14 +71,61 @@ def matrix(fmt: str, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([quantized, raw.reshape(3, -1)], axis=0)
 
 
+def k_matrix(fmt: str, rng: np.random.Generator) -> np.ndarray:
+    _, block_bytes, offsets = K_FORMATS[fmt]
+    blocks = K_ROWS * K_COLS // 256
+    raw = rng.integers(0, 256, (blocks, block_bytes), dtype=np.uint8)
+    for offset in offsets:
+        bits = random_half_bits(rng, blocks)
+        raw[:, offset] = bits & 0xFF
+        raw[:, offset + 1] = bits >> 8
+    return raw.reshape(K_ROWS, -1)
+
+
+REAL_TENSORS = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.ffn_down.weight", "blk.29.ffn_up.weight",
+                "token_embd.weight"]
+
+
+def extract_real(path: str, out: str) -> None:
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    tensors = {t.name: t for t in reader.tensors}
+    os.makedirs(out, exist_ok=True)
+    meta = []
+    for name in REAL_TENSORS:
+        t = tensors[name]
+        data = np.asarray(t.data)
+        if name == "token_embd.weight":
+            data = data[:512]  # a slice of the 49152-row table keeps the files small
+        in_count, out_count = int(t.shape[0]), data.shape[0]
+        floats = quants.dequantize(data, t.tensor_type).astype("<f4")
+        assert floats.shape == (out_count, in_count)
+        data.astype(np.uint8).tofile(os.path.join(out, f"{name}.bin"))
+        floats.tofile(os.path.join(out, f"{name}.f32"))
+        meta.append({"name": name, "format": t.tensor_type.name.lower().replace("_k", "_K"),
+                     "inCount": in_count, "outCount": out_count})
+    with open(os.path.join(out, "real.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--real", help="a GGUF file to extract real tensors from")
+    parser.add_argument("--out", help="where --real writes them")
+    args = parser.parse_args()
+    if args.real:
+        extract_real(args.real, args.out or "/tmp/quant-real")
+        return
     rng = np.random.default_rng(10)
     os.makedirs(OUT, exist_ok=True)
-    meta = {"rows": ROWS, "cols": COLS, "formats": list(FORMATS)}
-    for fmt, (qtype, _) in FORMATS.items():
-        data = matrix(fmt, rng)
+    meta = {"formats": {}}
+    for fmt, (qtype, _) in list(FORMATS.items()) + [(k, (v[0], v[1])) for k, v in K_FORMATS.items()]:
+        data = matrix(fmt, rng) if fmt in FORMATS else k_matrix(fmt, rng)
+        rows, cols = (ROWS, COLS) if fmt in FORMATS else (K_ROWS, K_COLS)
         floats = quants.dequantize(data, qtype).astype("<f4")
-        assert floats.shape == (ROWS, COLS)
+        assert floats.shape == (rows, cols) and np.isfinite(floats).all()
+        meta["formats"][fmt] = [rows, cols]
         data.astype(np.uint8).tofile(os.path.join(OUT, f"quant-{fmt}.bin"))
         floats.tofile(os.path.join(OUT, f"quant-{fmt}.f32"))
 

@@ -3,7 +3,7 @@ import GGUF
 import Kernels
 
 /// Reading llama.cpp's GGUF files: the `llama` and `qwen2` architectures, weights kept in the
-/// file's own precision (F16 stays F16; Q8_0/Q4_0/Q4_1 stay block-quantised).
+/// file's own precision (F16 stays F16; Q8_0/Q4_0/Q4_1/Q4_K/Q6_K stay block-quantised).
 extension LlamaConfig {
     /// The configuration in a GGUF file's `{architecture}.*` metadata.
     public init(gguf file: GGUFFile, contextLimit: Int? = nil) throws {
@@ -201,7 +201,7 @@ struct GGUFTensorReader {
             }
         }
         guard [.f32, .f16, .bf16].contains(first.type) else {
-            throw fail(first.name, "has type \(first.type.name), which this engine does not run (F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+            throw fail(first.name, "has type \(first.type.name), which this engine does not run (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)")
         }
         var values: [Float] = []
         values.reserveCapacity(rows * columns)
@@ -218,6 +218,8 @@ extension GGMLType {
         case .q8_0: .q8_0
         case .q4_0: .q4_0
         case .q4_1: .q4_1
+        case .q4_K: .q4_K
+        case .q6_K: .q6_K
         default: nil
         }
     }

@@ -47,6 +47,8 @@ struct QuantizedBenchmark {
     @Test func gemvThroughputOnSmolLM2Shapes() throws {
         let shapes: [(BlockFormat, Int, Int)] = [
             (.q4_1, 576, 576), (.q4_1, 576, 192), (.q4_1, 576, 1536), (.q4_1, 1536, 576), (.q8_0, 576, 49152),
+            // K-quants need inputs in multiples of 256 (SmolLM2's 576 is not): its down projection only.
+            (.q4_K, 1536, 576), (.q6_K, 1536, 576),
         ]
         let x = FloatBuffer((0..<1536).map { Float(($0 * 37) % 101) / 50 - 1 })
         let y = FloatBuffer(count: 49152)
@@ -85,6 +87,13 @@ struct QuantizedBenchmark {
         }
         let t1 = Self.time(Self.repeats) { for _ in 0..<100 { m.gemv(xs.pointer, ys.pointer, bias: nil, pool: .serial) } }
         print(String(format: "warm q4_1 576→1536 gemv | threads 1 | %.1f µs per call (CPU)", t1.cpu / 100 * 1e6))
+        // The other formats' arithmetic limits, one thread, on L2-sized matrices.
+        for (format, inCount, outCount) in [(BlockFormat.q8_0, 576, 1536), (.q4_0, 576, 1536), (.q4_K, 1536, 576), (.q6_K, 1536, 576)] {
+            let w = try Self.matrices(format, inCount, outCount, totalBytes: 1)[0]
+            let t = Self.time(Self.repeats) { for _ in 0..<200 { w.gemv(xs.pointer, ys.pointer, bias: nil, pool: .serial) } }
+            print(String(format: "warm %@ %d→%d (%d kB) | threads 1 | per CPU-second %.1f GB/s", format.rawValue, inCount, outCount,
+                         w.byteCount / 1000, Double(200 * w.byteCount) / t.cpu / 1e9))
+        }
     }
 
     /// All matrix products of one SmolLM2-135M decode step (30 layers of Q4_1 q, k, v, o, gate,

@@ -18,14 +18,16 @@ import Testing
         }
     }
 
-    /// Fixture matrices are 8 rows × 96 weights (see the script).
-    static let fixtureRows = 8, fixtureCols = 96
+    struct Manifest: Decodable { let formats: [String: [Int]] }
 
     @Test(arguments: BlockFormat.allCases)
     func dequantizationIsBitExactWithGGUF(format: BlockFormat) throws {
+        let manifest = try JSONDecoder().decode(Manifest.self, from: try Self.resource("quant.json"))
+        let shape = try #require(manifest.formats[format.rawValue])
+        let (fixtureRows, fixtureCols) = (shape[0], shape[1])
         let bytes = try Self.resource("quant-\(format.rawValue).bin")
         let expected = Self.floats(try Self.resource("quant-\(format.rawValue).f32"))
-        let count = Self.fixtureRows * Self.fixtureCols
+        let count = fixtureRows * fixtureCols
         #expect(expected.count == count)
         #expect(try format.byteCount(elements: count) == bytes.count)
 
@@ -37,12 +39,12 @@ import Testing
 
         // Rows read back through the matrix's regrouped storage are the same bits.
         let matrix = try bytes.withUnsafeBytes {
-            try QuantizedMatrix(format: format, inCount: Self.fixtureCols, outCount: Self.fixtureRows, bytes: $0)
+            try QuantizedMatrix(format: format, inCount: fixtureCols, outCount: fixtureRows, bytes: $0)
         }
-        var row = [Float](repeating: .nan, count: Self.fixtureCols)
-        for r in 0..<Self.fixtureRows {
+        var row = [Float](repeating: .nan, count: fixtureCols)
+        for r in 0..<fixtureRows {
             row.withUnsafeMutableBufferPointer { matrix.dequantizeRow(r, into: $0.baseAddress!) }
-            let want = expected[(r * Self.fixtureCols)..<((r + 1) * Self.fixtureCols)]
+            let want = expected[(r * fixtureCols)..<((r + 1) * fixtureCols)]
             #expect(row.map(\.bitPattern) == want.map(\.bitPattern), "row \(r)")
         }
     }
@@ -74,15 +76,25 @@ import Testing
         mutating func unit() -> Float { Float(next() % 2_000_001) / 1_000_000 - 1 }
     }
 
-    /// Random GGUF block bytes with realistic scales (|d| ~ 1e-3…5e-2, m of either sign).
+    /// Random GGUF block bytes with realistic scales (|d| ~ 1e-3…5e-2, m of either sign; K-quants
+    /// smaller, as their sub-block scales multiply d by up to 63 or 127).
     static func randomBlocks(_ format: BlockFormat, rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
         var g = Generator(state: seed)
         var bytes: [UInt8] = []
-        for _ in 0..<(rows * cols / 32) {
-            func appendHalf(_ v: Float) {
-                let bits = Float16(v).bitPattern
-                bytes.append(UInt8(bits & 0xFF)); bytes.append(UInt8(bits >> 8))
+        func appendHalf(_ v: Float) {
+            let bits = Float16(v).bitPattern
+            bytes.append(UInt8(bits & 0xFF)); bytes.append(UInt8(bits >> 8))
+        }
+        if format.blockSize == 256 {
+            for _ in 0..<(rows * cols / 256) {
+                if format == .q4_K { appendHalf(0.0005 + 0.001 * abs(g.unit())); appendHalf(0.003 * abs(g.unit())) }
+                let rest = format == .q4_K ? 140 : 208
+                for _ in 0..<rest { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
+                if format == .q6_K { appendHalf(0.0001 + 0.0003 * abs(g.unit())) }
             }
+            return bytes
+        }
+        for _ in 0..<(rows * cols / 32) {
             appendHalf(0.001 + 0.05 * abs(g.unit()))
             if format == .q4_1 { appendHalf(-0.4 * abs(g.unit())) }
             for _ in 0..<(format.bytesPerBlock - (format == .q4_1 ? 4 : 2)) { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
@@ -105,14 +117,18 @@ import Testing
         return Case(w: w, dense: dense)
     }
 
-    static let shapes = [(32, 1), (32, 13), (96, 37), (576, 203), (1536, 77), (64, 8), (160, 9)]
+    static func shapes(_ format: BlockFormat) -> [(Int, Int)] {
+        format.blockSize == 256
+            ? [(256, 1), (256, 13), (512, 37), (1536, 77), (768, 8)]
+            : [(32, 1), (32, 13), (96, 37), (576, 203), (1536, 77), (64, 8), (160, 9)]
+    }
 
     /// The int8 activation rounding moves each x[i] by at most half a step (max|x_block|/254);
     /// the bound below is that worst case over the row, plus float rounding of the scales and
     /// block sums (1e-5 relative to Σ|W·x|, far above float's ~nb·6e-8).
     @Test(arguments: BlockFormat.allCases)
     func productsMatchFloatMathWithinTheActivationRounding(format: BlockFormat) throws {
-        for (index, (inCount, outCount)) in Self.shapes.enumerated() {
+        for (index, (inCount, outCount)) in Self.shapes(format).enumerated() {
             let c = try Self.makeCase(format, inCount: inCount, outCount: outCount, seed: UInt64(index + 1))
             var g = Generator(state: UInt64(100 + index))
             let maxRows = 9
@@ -158,7 +174,7 @@ import Testing
     /// Typical error is far inside the worst-case bound: ~1e-2 of the output's scale at most.
     @Test(arguments: BlockFormat.allCases)
     func typicalErrorIsSmall(format: BlockFormat) throws {
-        let inCount = 576, outCount = 203
+        let inCount = format.blockSize == 256 ? 1536 : 576, outCount = 203
         let c = try Self.makeCase(format, inCount: inCount, outCount: outCount, seed: 7)
         var g = Generator(state: 9)
         let x = (0..<inCount).map { _ in g.unit() }
@@ -214,5 +230,12 @@ import Testing
         #expect(throws: QuantizationError.self) { try BlockFormat.q4_1.byteCount(elements: 33) }
         #expect(throws: QuantizationError.self) { try BlockFormat.q8_0.byteCount(elements: Int.max - 31) }
         #expect(try BlockFormat.q4_1.byteCount(elements: 64) == 40)
+    }
+
+    /// GGML type ids as the gguf package numbers them (GGMLQuantizationType).
+    @Test func ggmlTypeIds() {
+        #expect(BlockFormat(ggmlType: 2) == .q4_0 && BlockFormat(ggmlType: 3) == .q4_1 && BlockFormat(ggmlType: 8) == .q8_0)
+        #expect(BlockFormat(ggmlType: 12) == .q4_K && BlockFormat(ggmlType: 14) == .q6_K)
+        #expect(BlockFormat(ggmlType: 0) == nil && BlockFormat(ggmlType: 1) == nil && BlockFormat(ggmlType: 13) == nil)
     }
 }
