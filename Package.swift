@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "Kernels", "SafeTensors"],
+            dependencies: ["Model", "Kernels", "SafeTensors", "GGUF"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
         ),
