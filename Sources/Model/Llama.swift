@@ -79,7 +79,10 @@ public final class Llama: Transformer {
 
     /// RoPE on one `qkv` row at `position`: its keys, and its queries when asked.
     private func rotate(_ row: UnsafeMutablePointer<Float>, position: Int, queries: Bool, workspace ws: Workspace) {
-        rotary.angles(position: position, cos: ws.cos.pointer, sin: ws.sin.pointer)
+        if ws.rotaryPosition != position {
+            rotary.angles(position: position, cos: ws.cos.pointer, sin: ws.sin.pointer)
+            ws.rotaryPosition = position
+        }
         if queries {
             applyRotary(row, heads: config.headCount, headSize: config.headSize, cos: ws.cos.pointer, sin: ws.sin.pointer)
         }

@@ -186,8 +186,10 @@ public final class Workspace: @unchecked Sendable {
     public let gated: FloatBuffer
     /// Attention scores, one context-long row per thread.
     public let scores: FloatBuffer
-    /// Rotary cosines and sines of one position (`headSize / 2` each).
+    /// Rotary cosines and sines of one position (`headSize / 2` each), and which position they are
+    /// for: every block of a decoded token reuses them instead of recomputing 2·headSize/2 sin/cos.
     public let cos: FloatBuffer, sin: FloatBuffer
+    public var rotaryPosition = -1
     /// Next-token logits written by `decode`.
     public let logits: FloatBuffer
 

@@ -35,8 +35,10 @@ import Testing
             #expect(out.hiddenStates.count == expected.layers)
             for layer in 0..<expected.layers {
                 let ref = Array(reference[(layer * perLayer)..<((layer + 1) * perLayer)])
+                // Float rounding grows with the residual stream's magnitude (|h| up to ~20 in tiny-qwen2).
+                let bound = max(Self.hiddenTolerance, 1e-5 * (ref.map(abs).max() ?? 0))
                 let diff = maxAbsDifference(out.hiddenStates[layer], ref)
-                #expect(diff <= Self.hiddenTolerance, "\(name) prompt \(i) layer \(layer): max |Δh| = \(diff)")
+                #expect(diff <= bound, "\(name) prompt \(i) layer \(layer): max |Δh| = \(diff)")
             }
         }
     }
