@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+// libFuzzer targets for ExitLens (issue #13). A separate package so that the main build and
+// `swift test` never see `-sanitize=fuzzer`. Build and run with `make fuzz` from the repository
+// root, or by hand:
+//
+//     cd fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//     .build/debug/FuzzSafeTensors corpus/safetensors -max_total_time=60
+//
+// Each target is an executable whose entry point is libFuzzer's `LLVMFuzzerTestOneInput`.
+import PackageDescription
+
+let fuzzed: [Target.Dependency] = [.product(name: "ExitLensFuzzable", package: "ExitLens"), "FuzzSupport"]
+
+let package = Package(
+    name: "ExitLensFuzz",
+    dependencies: [.package(name: "ExitLens", path: "..")],
+    targets: [
+        .target(name: "FuzzSupport", dependencies: [.product(name: "ExitLensFuzzable", package: "ExitLens")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: fuzzed),
+        .executableTarget(name: "FuzzConfig", dependencies: fuzzed),
+        .executableTarget(name: "FuzzTokenizerJSON", dependencies: fuzzed),
+        .executableTarget(name: "FuzzVocabMerges", dependencies: fuzzed),
+        .executableTarget(name: "FuzzBPERoundTrip", dependencies: fuzzed),
+        .executableTarget(name: "FuzzEditor", dependencies: fuzzed),
+        // TODO(GGUF): add `FuzzGGUF` here when the GGUF reader lands (another branch): a target
+        // that opens the input as a GGUF file image and reads every tensor and metadata value,
+        // plus its corpus under corpus/gguf and a line in ../Makefile's FUZZ_TARGETS.
+    ]
+)
