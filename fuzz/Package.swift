@@ -3,10 +3,10 @@
 // `swift test` never see `-sanitize=fuzzer`. Build and run with `make fuzz` from the repository
 // root, or by hand:
 //
-//     cd fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//     cd fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address
 //     .build/debug/FuzzSafeTensors corpus/safetensors -max_total_time=60
 //
-// Each target is an executable whose entry point is libFuzzer's `LLVMFuzzerTestOneInput`.
+// Each target's main.swift hands its test function to libFuzzer's driver (`runFuzzer`).
 import PackageDescription
 
 let fuzzed: [Target.Dependency] = [.product(name: "ExitLensFuzzable", package: "ExitLens"), "FuzzSupport"]
@@ -15,7 +15,8 @@ let package = Package(
     name: "ExitLensFuzz",
     dependencies: [.package(name: "ExitLens", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "ExitLensFuzzable", package: "ExitLens")]),
+        .target(name: "CFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzer", .product(name: "ExitLensFuzzable", package: "ExitLens")]),
         .executableTarget(name: "FuzzSafeTensors", dependencies: fuzzed),
         .executableTarget(name: "FuzzConfig", dependencies: fuzzed),
         .executableTarget(name: "FuzzTokenizerJSON", dependencies: fuzzed),
@@ -25,5 +26,8 @@ let package = Package(
         // TODO(GGUF): add `FuzzGGUF` here when the GGUF reader lands (another branch): a target
         // that opens the input as a GGUF file image and reads every tensor and metadata value,
         // plus its corpus under corpus/gguf and a line in ../Makefile's FUZZ_TARGETS.
-    ]
+    ],
+    // Harness globals (loaded tokenizers, scratch paths) are read from libFuzzer's callback;
+    // Swift 5 mode keeps that simple, and none of this code ships.
+    swiftLanguageModes: [.v5]
 )

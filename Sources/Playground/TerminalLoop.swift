@@ -58,6 +58,9 @@ public struct TerminalLoop {
             _ = poll(&fds, 2, timeout)
             while read(wakeRead, &scratch, scratch.count) > 0 {}
             if caughtSignal != 0 { return handleSignal(caughtSignal) }
+            // The terminal went away without a SIGHUP reaching us (its shell ignored it):
+            // stdin reports a hangup for ever, so stop as SIGHUP would, keeping the text.
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return handleSignal(SIGHUP) }
             let now = monotonicSeconds()
             session.receive(session.drainWorker(), now: now)
             for key in screen.readKeys() {

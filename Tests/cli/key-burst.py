@@ -55,7 +55,6 @@ def burst():
                 # Tab could accept it (timing the in-memory replay cannot know).
                 move = rng.choice(MOVES)
                 events.append(("key", move, move))
-                i += 1
         i += 1
     return events
 

@@ -1,3 +1,4 @@
+import CFuzzer
 import Foundation
 import Tokenizer
 
@@ -25,3 +26,18 @@ public enum FuzzScratch {
         }
     }
 }
+
+/// Hands control to libFuzzer with `test` as the target (arguments as libFuzzer takes them:
+/// a corpus directory, -max_total_time=N, -runs=N…).
+public func runFuzzer(_ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
+    var argc = CommandLine.argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+    exit(LLVMFuzzerRunDriver(&argc, &argv, test))
+}
+
+/// Something to point at for the empty input (libFuzzer may pass a null pointer then).
+public let emptyInput: UnsafePointer<UInt8> = {
+    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    p.initialize(to: 0)
+    return UnsafePointer(p)
+}()

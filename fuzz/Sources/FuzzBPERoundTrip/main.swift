@@ -1,3 +1,4 @@
+import FuzzSupport
 import Foundation
 import Tokenizer
 
@@ -16,8 +17,8 @@ let tokenizers: [BPETokenizer] = {
 }()
 
 /// decode(encode(x)) == x for every byte string (and for its UTF-8 reading with special tokens).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzBPERoundTrip(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzBPERoundTrip(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     for tokenizer in tokenizers {
         let ids = tokenizer.encode(bytes: bytes)
@@ -28,3 +29,5 @@ public func fuzzBPERoundTrip(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt
     }
     return 0
 }
+
+runFuzzer { fuzzBPERoundTrip($0, $1) }

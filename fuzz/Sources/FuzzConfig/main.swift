@@ -1,10 +1,11 @@
+import FuzzSupport
 import Foundation
 import Model
 
 /// config.json → GPT2Config: decoding plus validation never traps, and a config that passes
 /// validation has sizes whose products (what the loader allocates) do not overflow.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     let json = Data(bytes: data, count: count)
     guard let config = try? JSONDecoder().decode(GPT2Config.self, from: json), (try? config.validate()) != nil else { return 0 }
     precondition(config.headSize * config.headCount == config.embeddingSize)
@@ -21,3 +22,5 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     precondition(again == config, "config changed through encode/decode")
     return 0
 }
+
+runFuzzer { fuzzConfig($0, $1) }

@@ -7,8 +7,8 @@ let scratch = FuzzScratch.file("tokenizer.json")
 
 /// tokenizer.json: either a TokenizerError naming the file, or a tokenizer for which
 /// decode(encode(x)) == x on a few probe strings.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTokenizerJSON(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzTokenizerJSON(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     FileManager.default.createFile(atPath: scratch.path, contents: Data(bytes: data, count: count))
     do {
         let tokenizer = try BPETokenizer(tokenizerJSON: scratch)
@@ -20,3 +20,5 @@ public func fuzzTokenizerJSON(_ data: UnsafePointer<UInt8>, _ count: Int) -> CIn
     }
     return 0
 }
+
+runFuzzer { fuzzTokenizerJSON($0, $1) }

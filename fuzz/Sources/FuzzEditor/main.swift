@@ -13,8 +13,8 @@ let model = ModelInfo(name: "fuzz", layerCount: 4, embeddingSize: 8, parameterCo
 /// terminal uses. After each key the buffer's invariants must hold; at the end, saving and
 /// reopening gives the buffer back, undoing everything gives the file back and redoing
 /// everything gives the edits back.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEditor(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzEditor(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     let split = bytes.firstIndex(of: 0xFF) ?? 0
     let fileBytes = Array(bytes[..<split])
@@ -111,3 +111,5 @@ func saveAndReload(_ session: PlaygroundSession) {
     precondition(reopened.text == session.buffer.text, "saved then reopened text differs from the buffer")
     precondition(reopened.format == session.format, "format changed through save")
 }
+
+runFuzzer { fuzzEditor($0, $1) }

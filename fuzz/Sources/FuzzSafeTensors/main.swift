@@ -1,9 +1,10 @@
+import FuzzSupport
 import SafeTensors
 
 /// Any byte string either fails validation with a SafeTensorsError or is a file whose every
 /// tensor can be read: no trap, no out-of-bounds read (ASan), no giant allocation.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     guard let file = try? SafeTensorsFile(bytes: bytes, name: "fuzz.safetensors") else { return 0 }
     var total = 0
@@ -21,3 +22,5 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt 
     precondition(total == file.dataSectionByteCount, "tensors cover \(total) of \(file.dataSectionByteCount) bytes")
     return 0
 }
+
+runFuzzer { fuzzSafeTensors($0, $1) }

@@ -6,8 +6,8 @@ let vocabURL = FuzzScratch.file("vocab.json")
 let mergesURL = FuzzScratch.file("merges.txt")
 
 /// vocab.json + merges.txt: the input is split at its first NUL byte into the two files.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzVocabMerges(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzVocabMerges(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = data ?? emptyInput
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
     let cut = bytes.firstIndex(of: 0) ?? bytes.count
     FileManager.default.createFile(atPath: vocabURL.path, contents: Data(bytes[..<cut]))
@@ -23,3 +23,5 @@ public func fuzzVocabMerges(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt 
     }
     return 0
 }
+
+runFuzzer { fuzzVocabMerges($0, $1) }
