@@ -48,10 +48,11 @@ public struct EditorBuffer: Sendable {
         if lines.isEmpty { lines = [""] }
     }
 
-    /// Splits at the "\n" scalar. (Splitting at the Character "\n" would miss "\r\n", which
+    /// Splits at the "\n" byte. (Splitting at the Character "\n" would miss "\r\n", which
     /// Swift counts as one Character, and leave a line break inside a line.)
     static func splitLines(_ text: String) -> [String] {
-        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        // "\n" is one byte that never occurs inside a longer UTF-8 sequence, so bytes split safely.
+        text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(Substring($0)) }
     }
 
     public var isModified: Bool { version != savedVersion }

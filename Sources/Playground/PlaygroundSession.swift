@@ -70,6 +70,8 @@ public final class PlaygroundSession {
         knobs = PolicyKnobs(kind: model.supports(policy) ? policy : .full, layerCount: model.layerCount)
         stats = SessionStats(layerCount: model.layerCount)
         if let readOnlyReason { say(readOnlyReason, error: true) }
+        // The file as it is now; `exitlens play` replaces this by the state it read the text at.
+        disk = path.flatMap(DiskState.current)
     }
 
     /// Offer text from a recovery file (shown until Alt-r or Esc).
@@ -292,7 +294,13 @@ public final class PlaygroundSession {
             let opened = try DocumentFile.open(path)
             guard opened.readOnlyReason == nil else { say("\(fileName) on disk is now \(opened.readOnlyReason ?? "unreadable")", error: true); return }
             dismiss()
-            if opened.text != buffer.text { buffer.replaceAll(with: opened.text) }
+            if opened.text != buffer.text {
+                let cursor = buffer.cursor
+                buffer.replaceAll(with: opened.text)
+                // The final newline is a flag, not a line: when only it differs, start afresh.
+                if buffer.text != opened.text { buffer = EditorBuffer(text: opened.text) }
+                buffer.move(to: cursor) // stay where the user was, as far as the new text allows
+            }
             buffer.markSaved()
             format = opened.format
             disk = opened.disk

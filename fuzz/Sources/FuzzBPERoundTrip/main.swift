@@ -30,4 +30,8 @@ func fuzzBPERoundTrip(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
+/// libFuzzer's entry point by name (its own main refers to it); `runFuzzer` below starts the run.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt { fuzzBPERoundTrip(data, count) }
+
 runFuzzer { fuzzBPERoundTrip($0, $1) }

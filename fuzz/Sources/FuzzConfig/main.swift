@@ -23,4 +23,8 @@ func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
+/// libFuzzer's entry point by name (its own main refers to it); `runFuzzer` below starts the run.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt { fuzzConfig(data, count) }
+
 runFuzzer { fuzzConfig($0, $1) }

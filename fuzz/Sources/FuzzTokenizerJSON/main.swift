@@ -9,7 +9,7 @@ let scratch = FuzzScratch.file("tokenizer.json")
 /// decode(encode(x)) == x on a few probe strings.
 func fuzzTokenizerJSON(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = data ?? emptyInput
-    FileManager.default.createFile(atPath: scratch.path, contents: Data(bytes: data, count: count))
+    _ = FileManager.default.createFile(atPath: scratch.path, contents: Data(bytes: data, count: count))
     do {
         let tokenizer = try BPETokenizer(tokenizerJSON: scratch)
         FuzzScratch.checkRoundTrip(tokenizer, Array(UnsafeBufferPointer(start: data, count: min(count, 64))))
@@ -20,5 +20,9 @@ func fuzzTokenizerJSON(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     }
     return 0
 }
+
+/// libFuzzer's entry point by name (its own main refers to it); `runFuzzer` below starts the run.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt { fuzzTokenizerJSON(data, count) }
 
 runFuzzer { fuzzTokenizerJSON($0, $1) }
