@@ -4,6 +4,7 @@
 # A crash, a hang (one input > 10 s) or a giant allocation (> 2 GB) fails the run; the input
 # is left in fuzz/artifacts/. Prints executions per target (copy them into RELIABILITY.md).
 # Usage: fuzz/run.sh SECONDS [TARGET...]     (from `make fuzz SECONDS=…` and .ci/run)
+#        RUNS=1000000 fuzz/run.sh 86400 …     (stop after RUNS executions instead)
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}; shift || true
@@ -25,10 +26,11 @@ for entry in $all; do
     || { echo "$target: build failed (fuzz/artifacts/$target.build.log)"; status=1; continue; }
   mkdir -p ".corpus/$corpus"
   log="artifacts/$target.log"
-  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -max_len="$maxlen" \
+  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -runs="${RUNS:--1}" -max_len="$maxlen" \
        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$target-" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-    echo "$target: $runs executions in ${seconds} s, no crash (corpus $(ls ".corpus/$corpus" | wc -l) inputs)"
+    took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo "$seconds")
+    echo "$target: $runs executions in $took s, no crash (corpus $(ls ".corpus/$corpus" | wc -l) inputs)"
   else
     echo "$target: FAILED — $(grep -m1 -E 'Precondition failed|Fatal error|ERROR:|SUMMARY' "$log" || tail -1 "$log")"
     echo "  input: $(ls -t artifacts/"$target"-* 2>/dev/null | head -1); log: fuzz/$log"

@@ -118,6 +118,20 @@ import Testing
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == [0xEF, 0xBB, 0xBF] + Array("x = 12".utf8))
     }
 
+    /// Fuzzer finding: U+FEFF typed at the start of a file without a BOM is saved as the bytes
+    /// EF BB BF, which read back as a BOM. The bytes survive any number of save/open rounds.
+    @Test func typedZeroWidthNoBreakSpaceSurvivesSaveAndReopen() throws {
+        let path = try temporaryDirectory() + "/feff.py"
+        let h = Harness(text: "", path: path)
+        h.type("\u{FEFF}dea")
+        h.press(.ctrl("s"))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes == [0xEF, 0xBB, 0xBF] + Array("dea".utf8))
+        let reopened = try DocumentFile.open(path)
+        try DocumentFile.saveAtomically(EditorBuffer(text: reopened.text).text, format: reopened.format, to: path)
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+    }
+
     @Test func crlfFileEditedStaysCRLF() throws {
         let path = try temporaryDirectory() + "/dos.py"
         try Data("a\r\nb\r\n".utf8).write(to: URL(fileURLWithPath: path))
