@@ -109,7 +109,8 @@ public final class SafeTensorsFile: Sendable {
     }
 
     /// Like `floats(_:)`, but first checks that the tensor exists and has
-    /// exactly `shape`, naming the tensor and both shapes on mismatch, and
+    /// exactly `shape` (which model loaders derive from config.json, so the message names it
+    /// too: either file may be the wrong one), naming the tensor and both shapes, and
     /// that every value is finite: this is what model loaders call, and one
     /// NaN or infinity in a weight would turn every later activation into NaN
     /// (garbage text rather than an error). The scan is one pass over values
@@ -118,7 +119,7 @@ public final class SafeTensorsFile: Sendable {
         let e = try require(name)
         guard e.shape == shape else {
             throw SafeTensorsError(file: displayFile, tensor: name,
-                                   reason: "shape mismatch: file has \(describeShape(e.shape)), expected \(describeShape(shape))")
+                                   reason: "shape mismatch: file has \(describeShape(e.shape)), expected \(describeShape(shape)) from config.json (one of the two files is wrong)")
         }
         let values = try floats(name)
         if let bad = firstNonFiniteIndex(values) {

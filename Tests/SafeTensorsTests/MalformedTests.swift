@@ -171,7 +171,7 @@ import Testing
         let f = try SafeTensorsFile(bytes: SafeTensorsWriter.encode([.init(name: "wte", shape: [2, 3], values: .init(repeating: 0, count: 6))]),
                                     name: "bad.safetensors")
         let error = #expect(throws: SafeTensorsError.self) { _ = try f.floats("wte", shape: [3, 2]) }
-        if let error { expectDescribes(error, tensor: "wte", mentions: ["shape mismatch", "file has [2, 3]", "expected [3, 2]"]) }
+        if let error { expectDescribes(error, tensor: "wte", mentions: ["shape mismatch", "file has [2, 3]", "expected [3, 2] from config.json"]) }
     }
 
     @Test func missingTensor() throws {

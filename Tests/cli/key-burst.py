@@ -32,7 +32,7 @@ def tm(*args, check=True):
 SPECIAL = [("Enter", "Enter"), ("BSpace", "Backspace"), ("Up", "Up"), ("Down", "Down"), ("Left", "Left"),
            ("Right", "Right"), ("Home", "Home"), ("End", "End"), ("Tab", "Tab"), ("C-z", "Ctrl-Z"),
            ("C-y", "Ctrl-Y"), ("DC", "Delete"), ("PPage", "PgUp"), ("NPage", "PgDn"), ("F2", "F2"),
-           ("Escape", "Esc"), ("C-Space", "Ctrl-Space")]
+           ("Escape", "Esc"), ("C-Space", "Ctrl-Space"), ("C-Right", "Ctrl-Right")]
 TEXT = [chr(c) for c in range(32, 127)] + ["é", "漢", "ü"]
 MOVES = ["Up", "Down", "Left", "Right", "Home", "End"]
 
@@ -97,7 +97,7 @@ def main():
                     os.path.join(work, "expected.py")], check=True, stdin=subprocess.DEVNULL, capture_output=True)
     # Debounce at its maximum so no suggestion appears during the burst (Tab would accept it).
     tm("new-session", "-d", "-s", "play", "-x", "120", "-y", "40",
-       f"cd '{work}' && TERM=xterm-256color '{exe}' play --model '{model}' --debounce 5000 burst.py; echo $? > rc; sleep 30")
+       f"cd '{work}' && TERM=xterm-256color '{exe}' play --model '{model}' --debounce {os.environ.get('BURST_DEBOUNCE', '5000')} burst.py; echo $? > rc; sleep 30")
     if not wait_for("ExitLens"):
         return fail("playground did not start")
     pending = []
@@ -107,8 +107,11 @@ def main():
             tm("send-keys", "-t", "play", *pending)
             pending.clear()
 
+    batch = os.environ.get("BURST_BATCH") == "1"  # whole runs of keys in one write
     for e in events:
-        if e[0] == "text":
+        if e[0] == "text" and batch:
+            pending.append("\\;" if e[1] == ";" else e[1])
+        elif e[0] == "text":
             send()
             # tmux takes a lone ";" argument as its command separator.
             tm("send-keys", "-t", "play", "-l", "\\;" if e[1] == ";" else e[1])
@@ -117,7 +120,7 @@ def main():
             if e[1] == "Escape":
                 # A lone Esc: the next key comes after the escape timeout, so it is typing, not Alt.
                 send()
-                time.sleep(0.12)
+                time.sleep(float(os.environ.get("BURST_ESC_PAUSE", "0.12")))
         else:
             send()
             tm("resize-window", "-t", "play", "-x", str(e[1]), "-y", str(e[2]))
