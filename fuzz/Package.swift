@@ -3,10 +3,13 @@
 // `swift test` never see `-sanitize=fuzzer`. Build and run with `make fuzz` from the repository
 // root, or by hand:
 //
-//     cd fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address
-//     .build/debug/FuzzSafeTensors corpus/safetensors -max_total_time=60
+//     cd fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld --product FuzzConfig
+//     .build/release/FuzzConfig corpus/config -max_total_time=60
 //
-// Each target's main.swift hands its test function to libFuzzer's driver (`runFuzzer`).
+// Build one product at a time: a plain `swift build` would also link the main package's
+// `exitlens` with libFuzzer, which fails. On Linux SwiftPM links executables with
+// `--defsym main=<Target>_main`, so each target's main.swift hands its test function to
+// libFuzzer's driver itself (`runFuzzer`). gold crashes reporting link errors; lld does not.
 import PackageDescription
 
 let fuzzed: [Target.Dependency] = [.product(name: "ExitLensFuzzable", package: "ExitLens"), "FuzzSupport"]
