@@ -8,7 +8,7 @@ MODEL     ?= $(if $(wildcard models/default/model.safetensors),models/default,$(
 APT_PKGS  := libncursesw5-dev tmux
 SAMPLE    ?= samples/fibonacci.py
 
-.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean
+.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean fuzz burst-test
 
 ## Install the system packages the build and tests need (only those missing).
 deps:
@@ -32,6 +32,17 @@ test: deps
 	$(SWIFT) test
 	bash Tests/cli/cli-tests.sh .build/debug/exitlens $(FIXTURE)
 	bash Tests/cli/tmux-test.sh .build/debug/exitlens Tests/TestSupport/Resources/ee-shared
+
+## Coverage-guided fuzzing (libFuzzer + ASan), each target for SECONDS seconds (RELIABILITY.md).
+SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) bash fuzz/run.sh $(SECONDS)
+
+## The tmux key-burst test with several seeds (CI runs one): make burst-test SEEDS="1 2 3".
+SEEDS ?= 1 2 3 4 5 6 7 8 9 10
+burst-test:
+	$(SWIFT) build
+	@for s in $(SEEDS); do python3 Tests/cli/key-burst.py .build/debug/exitlens Tests/EarlyExitTests/Resources/ee-shared $$s 2029 50 || exit 1; done
 
 ## Decode/prefill benchmark of ExitLens and of PyTorch on the same random 12×256 model.
 bench: bench-torch bench-swift

@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "exitlens", targets: ["exitlens"]),
+        // For the libFuzzer package under fuzz/, which links the targets it fuzzes by path.
+        .library(name: "ExitLensFuzzable", targets: ["SafeTensors", "Tokenizer", "Model", "Playground"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

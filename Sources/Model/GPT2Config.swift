@@ -48,7 +48,14 @@ public struct GPT2Config: Sendable, Equatable, Codable {
         self.activation = activation
         self.bosTokenID = bosTokenID
         self.eosTokenID = eosTokenID
-        self.innerSize = innerSize ?? 4 * embeddingSize
+        self.innerSize = innerSize ?? Self.defaultInnerSize(embeddingSize)
+    }
+
+    /// GPT-2's MLP width, 4d; `Int.max` (refused by `validate`) when 4d overflows, so a huge
+    /// `n_embd` is reported as out of range instead of trapping.
+    static func defaultInnerSize(_ embeddingSize: Int) -> Int {
+        let (product, overflow) = embeddingSize.multipliedReportingOverflow(by: 4)
+        return overflow ? Int.max : product
     }
 
     public init(from decoder: Decoder) throws {
@@ -62,11 +69,15 @@ public struct GPT2Config: Sendable, Equatable, Codable {
             contextLength = try c.decode(Int.self, forKey: .nCtx)
         }
         vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        // Absent means GPT-2's default; an explicit null is a broken file, not a request for it.
+        if c.contains(.layerNormEpsilon), try c.decodeNil(forKey: .layerNormEpsilon) {
+            throw ModelError.invalidInput("layer_norm_epsilon is null")
+        }
         layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? 1e-5
         activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? "gelu_new"
         bosTokenID = try c.decodeIfPresent(Int.self, forKey: .bosTokenID)
         eosTokenID = try c.decodeIfPresent(Int.self, forKey: .eosTokenID)
-        innerSize = try c.decodeIfPresent(Int.self, forKey: .innerSize) ?? 4 * embeddingSize
+        innerSize = try c.decodeIfPresent(Int.self, forKey: .innerSize) ?? Self.defaultInnerSize(embeddingSize)
         // Variants of attention this engine does not implement must not load silently.
         if try c.decodeIfPresent(Bool.self, forKey: .scaleByLayer) == true {
             throw ModelError.unsupported("scale_attn_by_inverse_layer_idx = true")
@@ -126,7 +137,15 @@ public struct GPT2Config: Sendable, Equatable, Codable {
         guard contextLength >= 1, contextLength <= 1 << 20 else { throw fail("n_positions = \(contextLength) is out of range") }
         guard vocabularySize >= 1, vocabularySize <= 1 << 22 else { throw fail("vocab_size = \(vocabularySize) is out of range") }
         guard innerSize >= 1, innerSize <= 1 << 20 else { throw fail("n_inner = \(innerSize) is out of range") }
-        guard layerNormEpsilon > 0, layerNormEpsilon.isFinite else { throw fail("layer_norm_epsilon must be positive") }
+        // Real models use 1e-12 … 1e-5; an epsilon near the activations' variance would flatten every LayerNorm.
+        guard layerNormEpsilon > 0, layerNormEpsilon <= 0.1 else {
+            throw fail("layer_norm_epsilon = \(layerNormEpsilon) is out of range (0, 0.1]")
+        }
+        for (field, id) in [("bos_token_id", bosTokenID), ("eos_token_id", eosTokenID)] {
+            if let id, !(0..<vocabularySize).contains(id) {
+                throw fail("\(field) = \(id) is not a token id (vocab_size = \(vocabularySize))")
+            }
+        }
         guard ["gelu_new", "gelu_pytorch_tanh"].contains(activation) else {
             throw fail("activation_function '\(activation)' is not supported (only gelu_new)")
         }

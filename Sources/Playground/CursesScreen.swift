@@ -32,7 +32,9 @@ public final class CursesScreen: Screen {
         noecho()
         keypad(cn_stdscr(), true)
         nodelay(cn_stdscr(), true)
-        cn_set_escdelay(25)
+        // ncurses waits this long for the rest of a sequence it knows from terminfo; the
+        // decoder (`readKeys`) applies the same rule to the sequences ncurses passes through.
+        cn_set_escdelay(Self.escapeTimeoutMilliseconds)
         if !noColor && has_colors() {
             start_color()
             use_default_colors()
@@ -103,50 +105,43 @@ public final class CursesScreen: Screen {
 
     public func present() { refresh() }
 
-    /// The next key, or nil when none is waiting (stdin is non-blocking; the loop polls).
-    public func readKey() -> Key? {
-        var wch: wint_t = 0
-        let r = wget_wch(cn_stdscr(), &wch)
-        if r == ERR { return nil }
-        if r == KEY_CODE_YES { return Self.functionKey(Int32(wch)) }
-        let code = UInt32(wch)
-        if code == 27 {
-            // Alt-x arrives as ESC x; a lone ESC is Escape (ESCDELAY is short). Sequences the
-            // terminfo entry does not know (tmux's Home as ESC [1~ under TERM=xterm) are parsed
-            // here rather than typed as text.
-            wtimeout(cn_stdscr(), 30)
-            defer { nodelay(cn_stdscr(), true) }
-            var next: wint_t = 0
-            let r2 = wget_wch(cn_stdscr(), &next)
-            if r2 == ERR { return .escape }
-            if r2 == KEY_CODE_YES { return Self.functionKey(Int32(next)) }
-            let n = UInt32(next)
-            if n == 10 || n == 13 { return .alt("\n") }
-            if n == 91 || n == 79 { // '[' or 'O': a control sequence, unless nothing follows (Alt-[)
-                var body = ""
-                while body.count < 8 {
-                    var c: wint_t = 0
-                    guard wget_wch(cn_stdscr(), &c) != ERR, let scalar = Unicode.Scalar(UInt32(c)) else { break }
-                    body.unicodeScalars.append(scalar)
-                    if (0x40...0x7e).contains(scalar.value) { break }
-                }
-                if body.isEmpty { return n == 91 ? .alt("[") : .alt("O") }
-                return Self.controlSequence(body)
+    /// How long the next character of an escape sequence may take, in milliseconds (as
+    /// ncurses' ESCDELAY / vim's ttimeoutlen): bytes of one sequence arrive together, so after
+    /// this pause an Esc is an Escape and the characters after it are typing.
+    static let escapeTimeoutMilliseconds: Int32 = 50
+    /// Most keys taken per call, so a flood of input still lets the screen redraw.
+    static let batchLimit = 4096
+
+    /// Whether the last `readKeys()` stopped at `batchLimit` with input possibly left inside
+    /// ncurses' own buffer, where `poll` on stdin cannot see it: the loop must not block.
+    public private(set) var hasBufferedInput = false
+
+    /// Every key waiting, decoded (empty when none). Reading goes on until ncurses has nothing
+    /// left — stopping early (e.g. at a key it cannot name) would leave bytes in ncurses' buffer
+    /// that `poll` on stdin never reports, and the editor would wait forever with them.
+    public func readKeys() -> [Key] {
+        var keys: [Key] = []
+        hasBufferedInput = false
+        defer { nodelay(cn_stdscr(), true) }
+        while keys.count < Self.batchLimit {
+            if decoder.isWaiting { wtimeout(cn_stdscr(), Self.escapeTimeoutMilliseconds) } else { nodelay(cn_stdscr(), true) }
+            var wch: wint_t = 0
+            let r = wget_wch(cn_stdscr(), &wch)
+            if r == ERR {
+                guard decoder.isWaiting else { return keys }
+                keys += decoder.timeout()
+            } else if r == KEY_CODE_YES {
+                // A key ncurses decoded from terminfo; one it cannot name is skipped, not a stop.
+                if let key = Self.functionKey(Int32(wch)) { keys += decoder.feed(key) }
+            } else if let scalar = Unicode.Scalar(UInt32(wch)) {
+                keys += decoder.feed(scalar)
             }
-            if let scalar = Unicode.Scalar(n) { return .alt(Character(scalar)) }
-            return .escape
         }
-        switch code {
-        case 0: return .ctrlSpace
-        case 9: return .tab
-        case 10, 13: return .enter
-        case 8, 127: return .backspace
-        case 1...26: return .ctrl(Character(Unicode.Scalar(code + 96) ?? "?"))
-        default:
-            guard let scalar = Unicode.Scalar(code) else { return nil }
-            return .character(Character(scalar))
-        }
+        hasBufferedInput = true
+        return keys
     }
+
+    private var decoder = KeyDecoder()
 
     /// The keys of common CSI / SS3 sequences (the part after ESC [ or ESC O).
     static func controlSequence(_ body: String) -> Key? {

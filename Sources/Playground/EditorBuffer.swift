@@ -11,11 +11,14 @@ public struct TextPosition: Hashable, Comparable, Sendable {
 /// The text being edited, as an array of lines (cheap for 10 MB files: edits touch one
 /// line, rendering reads only the visible ones), with a cursor and undo/redo.
 public struct EditorBuffer: Sendable {
-    /// One undoable change: `removed` text at `start` was replaced by `inserted`.
+    /// One undoable change: lines `firstLine ..< firstLine + before.count` were replaced by
+    /// `after`. Whole lines are kept rather than positions, because positions count
+    /// `Character`s and a character can merge with its neighbour (a combining accent typed
+    /// after "e" makes one "é"): undo must restore the exact text whatever merged.
     struct Edit: Sendable {
-        var start: TextPosition
-        var removed: String
-        var inserted: String
+        var firstLine: Int
+        var before: [String]
+        var after: [String]
         var cursorBefore: TextPosition
         var cursorAfter: TextPosition
         /// Typed characters merge into one undo step until a space, newline or jump.
@@ -34,13 +37,22 @@ public struct EditorBuffer: Sendable {
     /// The file ended with a newline (kept on save).
     public var trailingNewline: Bool
 
+    /// The lines of `text`, split at every "\n" byte. A "\r" before it stays in the line: files
+    /// with CRLF endings throughout are converted by `DocumentFile`, which writes them back;
+    /// a stray CR is the user's byte and is kept.
     public init(text: String = "") {
-        // "\r\n" is one Character in Swift, so CRLF is normalised before splitting (saved back as LF).
-        var parts = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var parts = Self.splitLines(text)
         trailingNewline = parts.count > 1 && parts.last == ""
         if trailingNewline { parts.removeLast() }
         lines = parts
         if lines.isEmpty { lines = [""] }
+    }
+
+    /// Splits at the "\n" byte. (Splitting at the Character "\n" would miss "\r\n", which
+    /// Swift counts as one Character, and leave a line break inside a line.)
+    static func splitLines(_ text: String) -> [String] {
+        // "\n" is one byte that never occurs inside a longer UTF-8 sequence, so bytes split safely.
+        text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(Substring($0)) }
     }
 
     public var isModified: Bool { version != savedVersion }
@@ -110,20 +122,25 @@ public struct EditorBuffer: Sendable {
 
     public mutating func undo() {
         guard let edit = undoStack.popLast() else { return }
-        _ = replace(start: edit.start, end: end(of: edit.inserted, from: edit.start), with: edit.removed)
-        cursor = edit.cursorBefore
-        preferredColumn = cursor.column
+        lines.replaceSubrange(edit.firstLine..<(edit.firstLine + edit.after.count), with: edit.before)
+        place(edit.cursorBefore)
         redoStack.append(edit)
         version += 1
     }
 
     public mutating func redo() {
         guard let edit = redoStack.popLast() else { return }
-        _ = replace(start: edit.start, end: end(of: edit.removed, from: edit.start), with: edit.inserted)
-        cursor = edit.cursorAfter
-        preferredColumn = cursor.column
+        lines.replaceSubrange(edit.firstLine..<(edit.firstLine + edit.before.count), with: edit.after)
+        place(edit.cursorAfter)
         undoStack.append(edit)
         version += 1
+    }
+
+    /// Puts the cursor at `position`, clamped to the text.
+    private mutating func place(_ position: TextPosition) {
+        let line = min(max(0, position.line), lines.count - 1)
+        cursor = TextPosition(line: line, column: min(max(0, position.column), lines[line].count))
+        preferredColumn = cursor.column
     }
 
     /// Replace the whole text as one undoable edit (restoring a recovery file).
@@ -139,45 +156,36 @@ public struct EditorBuffer: Sendable {
 
     private mutating func apply(start: TextPosition, end: TextPosition, with text: String, typing: Bool) {
         let before = cursor
-        let removed = replace(start: start, end: end, with: text)
-        cursor = self.end(of: text, from: start)
-        preferredColumn = cursor.column
+        let oldLines = Array(lines[start.line...end.line])
+        let newCount = replace(start: start, end: end, with: text)
+        let newLines = Array(lines[start.line..<(start.line + newCount)])
         redoStack.removeAll()
         version += 1
-        if typing, removed.isEmpty, var last = undoStack.last, last.typing, last.removed.isEmpty,
-           self.end(of: last.inserted, from: last.start) == start {
-            last.inserted += text
+        if typing, var last = undoStack.last, last.typing, last.firstLine == start.line, last.after.count == 1,
+           oldLines.count == 1, newCount == 1, last.cursorAfter == before {
+            last.after = newLines
             last.cursorAfter = cursor
             undoStack[undoStack.count - 1] = last
             return
         }
-        undoStack.append(Edit(start: start, removed: removed, inserted: text, cursorBefore: before, cursorAfter: cursor, typing: typing))
+        undoStack.append(Edit(firstLine: start.line, before: oldLines, after: newLines, cursorBefore: before,
+                              cursorAfter: cursor, typing: typing))
     }
 
-    /// Where `text` ends when inserted at `start`.
-    private func end(of text: String, from start: TextPosition) -> TextPosition {
-        let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if parts.count == 1 { return TextPosition(line: start.line, column: start.column + text.count) }
-        return TextPosition(line: start.line + parts.count - 1, column: parts.last?.count ?? 0)
-    }
-
-    /// Replace [start, end) with `text`; returns the removed text.
-    private mutating func replace(start: TextPosition, end: TextPosition, with text: String) -> String {
-        let first = Array(lines[start.line]), last = Array(lines[end.line])
-        let head = String(first[..<min(start.column, first.count)])
-        let tail = String(last[min(end.column, last.count)...])
-        var removed: String
-        if start.line == end.line {
-            removed = String(first[min(start.column, first.count)..<min(end.column, first.count)])
-        } else {
-            removed = String(first[min(start.column, first.count)...])
-            for i in (start.line + 1)..<end.line { removed += "\n" + lines[i] }
-            removed += "\n" + String(last[..<min(end.column, last.count)])
-        }
-        var newLines = (head + text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    /// Replaces [start, end) with `text` and puts the cursor at the end of the inserted text;
+    /// returns how many lines now stand where lines `start.line...end.line` were.
+    private mutating func replace(start: TextPosition, end: TextPosition, with text: String) -> Int {
+        let first = lines[start.line], last = lines[end.line]
+        let head = String(first.prefix(max(0, start.column)))
+        let tail = String(last.dropFirst(max(0, end.column)))
+        var newLines = Self.splitLines(head + text)
+        // The cursor goes after the inserted text: count the characters of the last new line
+        // before the tail is joined (the tail may merge with it, but never moves it back).
+        let cursorColumn = newLines[newLines.count - 1].count
         newLines[newLines.count - 1] += tail
         lines.replaceSubrange(start.line...end.line, with: newLines)
-        return removed
+        place(TextPosition(line: start.line + newLines.count - 1, column: cursorColumn))
+        return newLines.count
     }
 
     // MARK: Moving

@@ -36,7 +36,6 @@ extension PlaygroundSession {
         let head = expandTabs(String(cursorLine.prefix(cursor.column)))
         let tail = expandTabs(String(cursorLine.dropFirst(cursor.column)), from: head.count)
         let cursorColumn = head.count
-        pageSize = max(1, rect.height - 1)
         // Keep the cursor in view, vertically and horizontally (wide lines scroll sideways).
         if cursor.line < topLine { topLine = cursor.line }
         if cursor.line >= topLine + rect.height { topLine = cursor.line - rect.height + 1 }

@@ -12,15 +12,15 @@ public final class MemoryScreen: Screen {
     public private(set) var cursor: (row: Int, column: Int)?
 
     public init(width: Int, height: Int) {
-        self.width = width
-        self.height = height
+        self.width = max(0, width)
+        self.height = max(0, height)
         cells = Array(repeating: Array(repeating: Cell(character: " ", style: .plain), count: width), count: height)
     }
 
     /// A resize, as the terminal would report it.
     public func resize(width: Int, height: Int) {
-        self.width = width
-        self.height = height
+        self.width = max(0, width)
+        self.height = max(0, height)
         clear()
     }
 

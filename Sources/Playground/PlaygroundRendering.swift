@@ -8,6 +8,7 @@ extension PlaygroundSession {
 
     public func render(to screen: Screen) {
         screen.clear()
+        resize(width: screen.width, height: screen.height)
         let theme = options.theme
         let layout = Layout(width: screen.width, height: screen.height, sidebar: showSidebar,
                             inspectorRows: showInspector ? inspectorRows : nil)

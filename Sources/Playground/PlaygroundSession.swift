@@ -42,6 +42,14 @@ public final class PlaygroundSession {
     /// Text found in a recovery file, offered with Alt-r.
     public private(set) var pendingRecovery: String?
     private var quitArmed = false
+    /// BOM and line endings of the file, written back on save.
+    public var format = TextFormat()
+    /// The file as last opened, saved or reloaded: Ctrl-S asks before overwriting other changes.
+    public var disk: DiskState?
+    /// Ctrl-S found the file changed on disk: the next key answers (o / r / c).
+    public private(set) var conflictPending = false
+    /// The last save failed (full disk, permissions): quitting keeps the text in a recovery file.
+    public private(set) var lastSaveFailed = false
     private var worker: CompletionWorker?
     private var nextJob = 0
     /// When the debounce fires, and the keystroke it measures latency from.
@@ -63,12 +71,15 @@ public final class PlaygroundSession {
         knobs = PolicyKnobs(model.supports(policy) ? policy : .full, layerCount: model.layerCount)
         stats = SessionStats(layerCount: model.layerCount)
         if let readOnlyReason { say(readOnlyReason, error: true) }
+        // The file as it is now; `exitlens play` replaces this by the state it read the text at.
+        disk = path.flatMap(DiskState.current)
     }
 
     /// Offer text from a recovery file (shown until Alt-r or Esc).
-    public func offerRecovery(_ text: String) {
+    public func offerRecovery(_ text: String, from recoveryFile: String? = nil) {
         pendingRecovery = text
-        say("unsaved text from an interrupted session was found: Alt-r restores it, Esc ignores it")
+        let place = recoveryFile.map { " (\($0))" } ?? ""
+        say("unsaved text from an interrupted session was found: Alt-r restores it, Esc ignores it\(place)")
     }
 
     public func say(_ text: String, error: Bool = false) {
@@ -85,6 +96,7 @@ public final class PlaygroundSession {
 
     public func handle(_ key: Key, now: Double) -> Outcome {
         if key == .resize { return .keepGoing }
+        if conflictPending { answerConflict(key); return .keepGoing }
         if showHelp {
             // Any key closes help; it does nothing else.
             showHelp = false
@@ -97,9 +109,14 @@ public final class PlaygroundSession {
         case .ctrl("q"):
             if buffer.isModified && !wasArmed {
                 quitArmed = true
-                say("unsaved changes: Ctrl-S saves, Ctrl-Q again quits without saving", error: true)
+                if lastSaveFailed {
+                    say("unsaved changes and the last save failed: Ctrl-Q again quits and keeps the text in a recovery file", error: true)
+                } else {
+                    say("unsaved changes: Ctrl-S saves, Ctrl-Q again quits without saving", error: true)
+                }
                 return .keepGoing
             }
+            if buffer.isModified && lastSaveFailed { keepUnsavedText() }
             return .quit
         case .ctrl("s"): save()
         case .ctrl("c"): say("Ctrl-Q quits (Ctrl-C does nothing here, so it cannot lose text)")
@@ -153,8 +170,21 @@ public final class PlaygroundSession {
         return .keepGoing
     }
 
-    /// Lines a page key moves (the last laid-out editor height).
-    var pageSize = 20
+    /// The terminal's size as last reported (a resize, or a frame drawn).
+    public private(set) var screenSize = (width: 120, height: 40)
+
+    /// A resize: page keys move by the new editor height from the very next key, whether or
+    /// not a frame was drawn in between (so a key burst means the same in a terminal and in `--script`).
+    public func resize(width: Int, height: Int) {
+        screenSize = (max(0, width), max(0, height))
+    }
+
+    /// Lines a page key moves: the editor's height in the current layout, less one.
+    var pageSize: Int {
+        let layout = Layout(width: screenSize.width, height: screenSize.height, sidebar: showSidebar,
+                            inspectorRows: showInspector ? inspectorRows : nil)
+        return max(1, layout.editor.height - 1)
+    }
 
     private var hasGhostText: Bool { !(suggestion?.text.isEmpty ?? true) }
 
@@ -223,18 +253,95 @@ public final class PlaygroundSession {
         debounceDeadline = nil
     }
 
-    private func save() {
+    private func save(overwrite: Bool = false) {
         guard readOnlyReason == nil else { say("\(readOnlyReason ?? "read-only"): not saved", error: true); return }
         guard let path else { say("scratch buffer: start with `exitlens play FILE` to save", error: true); return }
+        // Another program changed the file since it was opened or saved: ask, as vim does.
+        let check = DiskState.check(path, against: disk)
+        if check.changed && !overwrite {
+            conflictPending = true
+            say("\(fileName) changed on disk since it was opened: o overwrites it, r reloads it (Ctrl-Z undoes), c cancels", error: true)
+            return
+        }
         do {
-            try DocumentFile.saveAtomically(buffer.text, to: path)
+            disk = try DocumentFile.saveAtomically(buffer.text, format: format, to: path)
             buffer.markSaved()
-            try? FileManager.default.removeItem(atPath: DocumentFile.recoveryPath(for: path))
-            say("saved \(path) (\(buffer.lineCount) lines)")
+            lastSaveFailed = false
+            DocumentFile.removeRecovery(for: path)
+            say("saved \(path) (\(buffer.lineCount) \(buffer.lineCount == 1 ? "line" : "lines"))")
+        } catch {
+            lastSaveFailed = true
+            say("\(error)", error: true)
+        }
+    }
+
+    private var fileName: String { path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "[scratch]" }
+
+    /// The answer to "changed on disk": overwrite, reload, or cancel (any other key).
+    private func answerConflict(_ key: Key) {
+        conflictPending = false
+        message = nil
+        switch key {
+        case .character("o"), .character("O"): save(overwrite: true)
+        case .character("r"), .character("R"): reloadFromDisk(reason: "reloaded \(fileName) from disk (Ctrl-Z brings your text back)")
+        default: say("not saved: \(fileName) changed on disk (Ctrl-S asks again)")
+        }
+    }
+
+    /// Replaces the buffer by the file as it is now: one undoable edit, and clean.
+    private func reloadFromDisk(reason: String) {
+        guard let path else { return }
+        do {
+            let opened = try DocumentFile.open(path)
+            guard opened.readOnlyReason == nil else { say("\(fileName) on disk is now \(opened.readOnlyReason ?? "unreadable")", error: true); return }
+            dismiss()
+            if opened.text != buffer.text {
+                let cursor = buffer.cursor
+                buffer.replaceAll(with: opened.text)
+                // The final newline is a flag, not a line: when only it differs, start afresh.
+                if buffer.text != opened.text { buffer = EditorBuffer(text: opened.text) }
+                buffer.move(to: cursor) // stay where the user was, as far as the new text allows
+            }
+            buffer.markSaved()
+            format = opened.format
+            disk = opened.disk
+            say(reason)
         } catch {
             say("\(error)", error: true)
         }
     }
+
+    /// Called by the loop now and then: a file changed by another program is reloaded when
+    /// the buffer has no unsaved edits (with edits, Ctrl-S will ask).
+    public func checkDisk() {
+        guard let path, readOnlyReason == nil, !conflictPending else { return }
+        let check = DiskState.check(path, against: disk)
+        guard check.changed else { disk = check.now; return }
+        if buffer.isModified {
+            if !noticedChange { say("\(fileName) changed on disk; Ctrl-S will ask before overwriting it", error: true) }
+            noticedChange = true
+        } else {
+            noticedChange = false
+            reloadFromDisk(reason: "\(fileName) changed on disk: reloaded")
+        }
+    }
+
+    private var noticedChange = false
+
+    /// Writes the unsaved text to a recovery file (beside the file, else the state or temp
+    /// directory); the result is reported after the terminal is restored.
+    public func keepUnsavedText() {
+        guard let text = unsavedText else { return }
+        do {
+            let written = try DocumentFile.writeRecovery(text, for: path)
+            farewell = "unsaved text written to \(written) (the next `exitlens play` offers it)"
+        } catch {
+            farewell = "\(error)"
+        }
+    }
+
+    /// A line for the terminal after the screen is gone (where unsaved text went).
+    public private(set) var farewell: String?
 
     private func restore(_ text: String) {
         guard readOnlyReason == nil else { return }

@@ -41,7 +41,9 @@ public struct ScriptRunner {
             case "size":
                 let parts = argument.split(separator: "x").compactMap { Int($0) }
                 guard parts.count == 2 else { throw fail("size wants WxH") }
+                guard parts.allSatisfy({ (1...1000).contains($0) }) else { throw fail("size wants WxH within 1…1000") }
                 screen.resize(width: parts[0], height: parts[1])
+                session.resize(width: parts[0], height: parts[1])
                 _ = session.handle(.resize, now: monotonicSeconds())
             case "type":
                 for ch in argument {

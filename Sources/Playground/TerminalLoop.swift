@@ -52,34 +52,48 @@ public struct TerminalLoop {
             if let deadline = session.debounceDeadline {
                 timeout = Int32(max(0, min(60_000, (deadline - monotonicSeconds()) * 1000 + 1)))
             }
+            // Look at the file on disk about once a second (a stat; the bytes only when it moved).
+            if session.path != nil { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
+            if screen.hasBufferedInput { timeout = 0 }
             _ = poll(&fds, 2, timeout)
             while read(wakeRead, &scratch, scratch.count) > 0 {}
             if caughtSignal != 0 { return handleSignal(caughtSignal) }
+            // The terminal went away without a SIGHUP reaching us (its shell ignored it):
+            // stdin reports a hangup for ever, so stop as SIGHUP would, keeping the text.
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return handleSignal(SIGHUP) }
             let now = monotonicSeconds()
             session.receive(session.drainWorker(), now: now)
-            while let key = screen.readKey() {
+            for key in screen.readKeys() {
+                if key == .resize { session.resize(width: screen.width, height: screen.height) }
                 if session.handle(key, now: monotonicSeconds()) == .quit { return 0 }
             }
             session.tick(now: monotonicSeconds())
+            session.checkDisk()
             session.render(to: screen)
         }
     }
 
     /// SIGINT/SIGTERM/SIGHUP: keep the user's text in a recovery file, restore the terminal.
+    /// After SIGHUP the terminal is gone, so every write to it may fail: nothing here may trap
+    /// on that (FileHandle.write traps on EIO; a plain write(2) just returns an error).
     private func handleSignal(_ number: Int32) -> Int32 {
         session.shutdown()
-        var note = ""
-        if let text = session.unsavedText {
-            let path = DocumentFile.recoveryPath(for: session.path)
-            do {
-                try DocumentFile.saveAtomically(text, to: path)
-                note = "; unsaved text written to \(path) (the next `exitlens play` offers it)"
-            } catch {
-                note = "; could not write the recovery file: \(error)"
-            }
-        }
+        session.keepUnsavedText()
         screen.end()
-        FileHandle.standardError.write(Data("exitlens: stopped by signal \(number)\(note)\n".utf8))
+        let note = session.farewell.map { "; " + $0 } ?? ""
+        writeToStandardError("exitlens: stopped by signal \(number)\(note)\n")
         return 128 + number
+    }
+}
+
+/// Best effort: the terminal may be gone (SIGHUP), and then there is no one to tell.
+public func writeToStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
     }
 }

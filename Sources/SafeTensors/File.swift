@@ -109,15 +109,56 @@ public final class SafeTensorsFile: Sendable {
     }
 
     /// Like `floats(_:)`, but first checks that the tensor exists and has
-    /// exactly `shape`, naming the tensor and both shapes on mismatch.
+    /// exactly `shape` (which model loaders derive from config.json, so the message names it
+    /// too: either file may be the wrong one), naming the tensor and both shapes, and
+    /// that every value is finite: this is what model loaders call, and one
+    /// NaN or infinity in a weight would turn every later activation into NaN
+    /// (garbage text rather than an error). The scan is one pass over values
+    /// just converted, so it costs little next to reading the file (RELIABILITY.md).
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         let e = try require(name)
         guard e.shape == shape else {
             throw SafeTensorsError(file: displayFile, tensor: name,
-                                   reason: "shape mismatch: file has \(describeShape(e.shape)), expected \(describeShape(shape))")
+                                   reason: "shape mismatch: file has \(describeShape(e.shape)), expected \(describeShape(shape)) from config.json (one of the two files is wrong)")
         }
-        return try floats(name)
+        let values = try floats(name)
+        if let bad = firstNonFiniteIndex(values) {
+            throw SafeTensorsError(file: displayFile, tensor: name,
+                                   reason: "element \(bad) \(describeShape(unflatten(bad, shape: shape))) is \(values[bad]) (weights must be finite)")
+        }
+        return values
     }
+}
+
+/// Index of the first NaN or infinity. The common case (all finite) is one branch-free pass
+/// over each block (an integer OR of "exponent all ones", which vectorises); only a block
+/// that has one is searched element by element.
+func firstNonFiniteIndex(_ values: [Float]) -> Int? {
+    values.withUnsafeBufferPointer { buffer -> Int? in
+        let block = 4096, exponent: UInt32 = 0x7f80_0000
+        var start = 0
+        while start < buffer.count {
+            let end = min(start + block, buffer.count)
+            var seen: UInt32 = 0
+            for i in start..<end { seen |= (buffer[i].bitPattern & exponent) == exponent ? 1 : 0 }
+            if seen != 0 {
+                for i in start..<end where !buffer[i].isFinite { return i }
+            }
+            start = end
+        }
+        return nil
+    }
+}
+
+/// The multi-dimensional index of flat row-major `index` in `shape` (for messages).
+func unflatten(_ index: Int, shape: [Int]) -> [Int] {
+    var rest = index
+    var out = [Int](repeating: 0, count: shape.count)
+    for axis in shape.indices.reversed() where shape[axis] > 0 {
+        out[axis] = rest % shape[axis]
+        rest /= shape[axis]
+    }
+    return out
 }
 
 /// Reads a whole file with POSIX calls so every failure maps to a clear message.

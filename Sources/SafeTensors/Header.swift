@@ -99,17 +99,31 @@ enum HeaderValidator {
             ordered.append(entry)
         }
 
-        // Overlap check: sort non-empty ranges by start; each must begin at or
-        // after the previous one's end. Empty tensors read nothing, so they
-        // cannot overlap anything. Gaps between ranges are allowed.
+        // The format requires the tensors to tile the data section exactly: sorted by offset,
+        // each non-empty tensor starts where the previous one ended, the first at 0 and the
+        // last at the end of the file. A gap or a surplus byte means the header and the data
+        // disagree (e.g. a header length off by one shifts every tensor by a byte), so the
+        // file is refused rather than read as plausible-looking garbage. Empty tensors read
+        // nothing, so only their bounds matter (checked in parseEntry).
         let sorted = ordered.filter { !$0.byteRange.isEmpty }.sorted {
             ($0.byteRange.lowerBound, $0.byteRange.upperBound, $0.name) < ($1.byteRange.lowerBound, $1.byteRange.upperBound, $1.name)
         }
-        if sorted.count > 1 {
-            for i in 1..<sorted.count where sorted[i].byteRange.lowerBound < sorted[i - 1].byteRange.upperBound {
-                let a = sorted[i], b = sorted[i - 1]
-                throw fail("data_offsets \(a.byteRange) overlap tensor '\(b.name)' (\(b.byteRange))", tensor: a.name)
+        var covered = 0
+        var previous: TensorEntry?
+        for entry in sorted {
+            let range = entry.byteRange
+            if range.lowerBound < covered, let previous {
+                throw fail("data_offsets \(range) overlap tensor '\(previous.name)' (\(previous.byteRange))", tensor: entry.name)
             }
+            if range.lowerBound > covered {
+                let after = previous.map { "after tensor '\($0.name)'" } ?? "at the start of the data section"
+                throw fail("data_offsets \(range) leave a gap of \(range.lowerBound - covered) bytes \(after) (tensors must cover the data section exactly)", tensor: entry.name)
+            }
+            covered = range.upperBound
+            previous = entry
+        }
+        guard covered == dataCount else {
+            throw fail("tensors cover \(covered) of the \(dataCount) bytes after the header (the format forbids unused bytes; is the header length \(n) right?)")
         }
 
         return ValidatedHeader(entries: entries, metadata: metadata, dataStart: dataStart, dataCount: dataCount)

@@ -89,6 +89,12 @@ extension BPETokenizer {
                 throw TokenizerError("\(what): token \(debugQuoted(token)) has id \(rawID), not an integer in 0...\(maximumID)",
                                      file: parts.source)
             }
+            // Two tokens with one id would make decoding depend on dictionary order.
+            if let other = parts.tokenBytes[id] {
+                let otherSpelling = parts.tokenStrings.first { $0.value == id }?.key ?? ByteLevel.string(forBytes: other)
+                let pair = [token, otherSpelling].sorted().map(debugQuoted).joined(separator: " and ")
+                throw TokenizerError("\(what): tokens \(pair) both have id \(id)", file: parts.source)
+            }
             parts.tokenStrings[token] = id
             // Tokens outside the byte-level alphabet (plain-text added
             // tokens) stand for their own UTF-8, as in HF's ByteLevel decoder.

@@ -103,7 +103,9 @@ struct Complete: ParsableCommand {
             }
             data = FileHandle.standardInput.readDataToEndOfFile()
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        // Byte for byte, like an argument: Foundation's String(data:encoding:) would drop a
+        // leading byte-order mark, so the same text tokenised differently by where it came from.
+        guard let text = String(validating: [UInt8](data), as: UTF8.self) else {
             throw CommandError("\(file ?? "standard input"): is not UTF-8 text")
         }
         return text

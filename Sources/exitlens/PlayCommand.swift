@@ -121,6 +121,7 @@ struct Play: ParsableCommand {
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()
         screen.end()
+        if let farewell = session.farewell { writeToStandardError("exitlens: \(farewell)\n") }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -133,14 +134,16 @@ struct Play: ParsableCommand {
     }
 
     /// A recovery file left by a killed session is offered (Alt-r) unless it matches the file.
+    /// The session also learns the file's format and state on disk here.
     private func offerRecovery(to session: PlaygroundSession, opened: DocumentFile.Opened?) {
+        session.format = opened?.format ?? TextFormat()
+        session.disk = opened?.disk
         guard opened?.readOnlyReason == nil else { return }
-        let path = DocumentFile.recoveryPath(for: file)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
-        if text == (opened?.text ?? "") {
-            try? FileManager.default.removeItem(atPath: path)
+        guard let found = DocumentFile.findRecovery(for: file) else { return }
+        if found.text == (opened?.text ?? "") {
+            DocumentFile.removeRecovery(for: file)
             return
         }
-        session.offerRecovery(text)
+        session.offerRecovery(found.text, from: found.path)
     }
 }

@@ -100,6 +100,47 @@ import Testing
                       tensor: "b", mentions: ["data_offsets 8..<24 overlap tensor 'a' (0..<16)"])
     }
 
+    /// Issue #13: a header length one short shifted every tensor by a byte and loaded anyway.
+    @Test func headerLengthOneShortIsRefused() throws {
+        let good = try SafeTensorsWriter.encode([.init(name: "w", shape: [3], values: [1, 2, 3])])
+        var bad = good
+        let n = bad[0..<8].enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
+        for i in 0..<8 { bad[i] = UInt8(truncatingIfNeeded: (n - 1) >> (8 * i)) }
+        expectInvalid(bad, tensor: nil, mentions: ["tensors cover 12 of the 13 bytes", "header length \(n - 1)"])
+    }
+
+    @Test func gapBetweenTensors() {
+        let header = "{" + Self.entry("a", shape: "[1]", offsets: "[0,4]") + "," + Self.entry("b", shape: "[1]", offsets: "[8,12]") + "}"
+        expectInvalid(rawFile(header: header, data: .init(repeating: 0, count: 12)),
+                      tensor: "b", mentions: ["leave a gap of 4 bytes after tensor 'a'"])
+    }
+
+    @Test func gapAtTheStart() {
+        let header = "{" + Self.entry("a", shape: "[1]", offsets: "[4,8]") + "}"
+        expectInvalid(rawFile(header: header, data: .init(repeating: 0, count: 8)),
+                      tensor: "a", mentions: ["gap of 4 bytes at the start"])
+    }
+
+    @Test func unusedBytesAtTheEnd() {
+        let header = "{" + Self.entry("a", shape: "[1]", offsets: "[0,4]") + "}"
+        expectInvalid(rawFile(header: header, data: .init(repeating: 0, count: 5)),
+                      tensor: nil, mentions: ["tensors cover 4 of the 5 bytes"])
+        expectInvalid(rawFile(header: "{}", data: [0]), tensor: nil, mentions: ["tensors cover 0 of the 1 bytes"])
+    }
+
+    /// Issue #13: NaN weights loaded silently. `floats(_:shape:)` (what model loaders use) refuses
+    /// non-finite values; the raw `floats(_:)` keeps them (NaN round-trip tests need it).
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteWeightsAreRefused(_ bad: Float) throws {
+        for dtype in [SafeTensorsDType.F32, .F16, .BF16] {
+            let bytes = try SafeTensorsWriter.encode([.init(name: "h.0.w", shape: [2, 2], values: [0, 1, bad, 3], dtype: dtype)])
+            let file = try SafeTensorsFile(bytes: bytes, name: "dir/bad.safetensors")
+            #expect(try file.floats("h.0.w").count == 4)
+            let error = #expect(throws: SafeTensorsError.self) { _ = try file.floats("h.0.w", shape: [2, 2]) }
+            if let error { expectDescribes(error, tensor: "h.0.w", mentions: ["element 2", "[1, 0]", "finite"]) }
+        }
+    }
+
     @Test func duplicateTensorName() {
         let header = "{" + Self.entry("a") + "," + Self.entry("a") + "}"
         expectInvalid(rawFile(header: header, data: .init(repeating: 0, count: 8)), tensor: "a", mentions: ["more than once"])
@@ -130,7 +171,7 @@ import Testing
         let f = try SafeTensorsFile(bytes: SafeTensorsWriter.encode([.init(name: "wte", shape: [2, 3], values: .init(repeating: 0, count: 6))]),
                                     name: "bad.safetensors")
         let error = #expect(throws: SafeTensorsError.self) { _ = try f.floats("wte", shape: [3, 2]) }
-        if let error { expectDescribes(error, tensor: "wte", mentions: ["shape mismatch", "file has [2, 3]", "expected [3, 2]"]) }
+        if let error { expectDescribes(error, tensor: "wte", mentions: ["shape mismatch", "file has [2, 3]", "expected [3, 2] from config.json"]) }
     }
 
     @Test func missingTensor() throws {

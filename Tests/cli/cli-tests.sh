@@ -79,6 +79,16 @@ expect_error bad-tokenizer "tokenizer.json" "$bin" complete --model "$d" x
 expect_error no-model-dir "not a model directory" "$bin" complete --model "$work/nothing" x
 printf '\377\376binary' >"$work/binary.txt"
 expect_error non-utf8-prompt "not UTF-8" "$bin" complete --model "$fixture" --file "$work/binary.txt"
+# A prompt that starts with a byte-order mark is the same prompt from an argument, --file or
+# standard input: the BOM is kept (and tokenised) in all three (issue #13).
+printf '\xef\xbb\xbfx = 1' >"$work/bom.txt"
+ids() { "$@" --model "$fixture" --max-tokens 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["promptTokenIDs"])'; }
+from_arg=$(ids "$bin" complete "$(cat "$work/bom.txt")")
+from_file=$(ids "$bin" complete --file "$work/bom.txt")
+from_stdin=$(ids "$bin" complete <"$work/bom.txt")
+plain=$(ids "$bin" complete "x = 1")
+if [ "$from_arg" = "$from_file" ] && [ "$from_file" = "$from_stdin" ] && [ "$from_arg" != "$plain" ]; then ok
+else fail "BOM prompt: argument $from_arg, --file $from_file, stdin $from_stdin, without BOM $plain"; fi
 # Option errors come with ArgumentParser's usage text, so only the exit status and message are checked.
 if "$bin" complete --model "$fixture" --max-tokens=-3 x >/dev/null 2>"$work/err"; then fail "bad option: exit 0"
 elif grep -q "max-tokens must be" "$work/err"; then ok; else fail "bad option: $(cat "$work/err")"; fi

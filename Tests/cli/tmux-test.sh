@@ -2,7 +2,8 @@
 # End-to-end test of `exitlens play` in a real terminal (tmux): open a copy of a sample, type
 # the start of a function, wait for ghost text, accept it with Tab, save, quit; then check the
 # saved file and the captured screen (colours included). Also: too-small terminal, NO_COLOR,
-# no tty, unknown TERM, and SIGTERM writing a recovery file that the next run offers.
+# no tty, unknown TERM, SIGTERM and closing the terminal writing a recovery file that the next
+# run offers, a file changed by another program, and a seeded burst of keys and resizes.
 # Usage: tmux-test.sh PATH/TO/exitlens MODEL_DIR   (a model with exit heads: ee-shared)
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -119,6 +120,49 @@ if "$bin" play --model "$model" --script "$demo" --dump "$work/dumps" "$work/dem
    && grep -q "Exit layers" "$work/dumps/1-ghost.txt" && grep -q "Inspector" "$work/dumps/2-inspector.txt" \
    && grep -q "keys" "$work/dumps/4-help.txt" && cmp -s "$sample" "$work/demo.py"; then ok
 else fail "--script/--dump: $(cat "$work/err") $(ls "$work/dumps" 2>&1)"; fi
+
+# 6. Closing the terminal (tmux kill-session) with unsaved text: recovery file, exit 129, no trap.
+cp "$sample" "$work/hup.py"
+tm new-session -d -s hup -x 120 -y 40 \
+  "cd '$work' && TERM=xterm-256color '$bin' play --model '$model' hup.py 2> '$work/hup.err'"
+for _ in $(seq 100); do tm capture-pane -p -t hup 2>/dev/null | grep -q ExitLens && break; sleep 0.1; done
+tm send-keys -t hup End 'zzz_hangup'
+sleep 0.5
+tm kill-session -t hup
+for _ in $(seq 50); do grep -q "stopped by signal" "$work/hup.err" 2>/dev/null && break; sleep 0.1; done
+if grep -q "stopped by signal 1;.*unsaved text written" "$work/hup.err" && ! grep -qi "fatal\|backtrac\|illegal" "$work/hup.err"; then ok
+else fail "kill-session: $(head -c 400 "$work/hup.err")"; fi
+if grep -q zzz_hangup "$work/.hup.py.exitlens-recovery" 2>/dev/null; then ok; else fail "kill-session wrote no recovery file"; fi
+
+# 7. Another program changes the file: with unsaved edits Ctrl-S asks (c cancels, o overwrites);
+#    with none, the editor reloads it.
+printf 'a = 1\n' > "$work/ext.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --debounce 5000 ext.py
+wait_for "ExitLens" 30
+tm send-keys -t play End 'zz'
+sleep 0.3
+printf 'b = 2\n' > "$work/ext.py"
+tm send-keys -t play C-s
+if wait_for "changed on disk since it was opened" 10; then ok; else fail "no overwrite question: $(tm capture-pane -p -t play | tail -2)"; fi
+tm send-keys -t play c
+sleep 0.3
+if [ "$(cat "$work/ext.py")" = "b = 2" ]; then ok; else fail "cancel still wrote the file: $(cat "$work/ext.py")"; fi
+tm send-keys -t play C-s
+wait_for "changed on disk since it was opened" 10
+tm send-keys -t play o
+if wait_for "saved .*ext.py" 10 && [ "$(cat "$work/ext.py")" = "a = 1zz" ]; then ok; else fail "overwrite: '$(cat "$work/ext.py")'"; fi
+printf 'c = 3\n' > "$work/ext.py"
+if wait_for "c = 3" 10 && wait_for "changed on disk: reloaded" 5; then ok; else fail "clean buffer not reloaded: $(tm capture-pane -p -t play | head -3)"; fi
+tm send-keys -t play C-q
+rc=$(wait_rc)
+if [ "$rc" = "0" ]; then ok; else fail "quit after reload rc='$rc'"; fi
+
+# 8. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
+#    (make burst-test SEEDS="1 2 … 10" runs more by hand).
+for seed in ${BURST_SEEDS:-7}; do
+  if python3 "$(dirname "$0")/key-burst.py" "$bin" "$model" "$seed" 2029 50; then ok; else fail "key burst seed $seed"; fi
+done
 
 echo "tmux: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,2 @@
+// Declarations only (CFuzzer.h); the driver itself comes from libFuzzer (-sanitize=fuzzer).
+#include "CFuzzer.h"
