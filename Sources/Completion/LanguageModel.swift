@@ -77,7 +77,7 @@ public struct LanguageModel: Sendable {
     private static func loadGGUF(_ file: URL, threads: Int, contextLimit: Int?, location: URL, exits: URL,
                                  controller: URL) throws -> LanguageModel {
         let gguf = try GGUFFile(path: file.path)
-        let network = try Llama.load(gguf: gguf, threads: threads, contextLimit: contextLimit ?? defaultGGUFContext)
+        let network = try loadNetwork(gguf: gguf, threads: threads, contextLimit: contextLimit ?? defaultGGUFContext)
         let tokenizer = try BPETokenizer(
             ggufModel: try gguf.string("tokenizer.ggml.model"), tokens: try gguf.stringArray("tokenizer.ggml.tokens"),
             tokenTypes: try gguf.optionalIntArray("tokenizer.ggml.token_type"),

@@ -224,3 +224,82 @@ extension GGMLType {
         }
     }
 }
+
+// MARK: - GPT-2 from GGUF
+
+extension GPT2Config {
+    /// The configuration in a `gpt2` GGUF file's metadata.
+    public init(gguf file: GGUFFile, contextLimit: Int? = nil) throws {
+        let name = URL(fileURLWithPath: file.path).lastPathComponent
+        guard let embedding = file.tensor("token_embd.weight"), embedding.dims.count == 2 else {
+            throw ModelError.tensor(file: name, name: "token_embd.weight", "missing or not 2-D")
+        }
+        let d = try file.int("gpt2.embedding_length")
+        self.init(layerCount: try file.int("gpt2.block_count"), headCount: try file.int("gpt2.attention.head_count"),
+                  embeddingSize: d, contextLength: try file.int("gpt2.context_length"), vocabularySize: embedding.dims[1],
+                  layerNormEpsilon: try file.float("gpt2.attention.layer_norm_epsilon"),
+                  bosTokenID: try file.optionalInt("tokenizer.ggml.bos_token_id"),
+                  eosTokenID: try file.optionalInt("tokenizer.ggml.eos_token_id"),
+                  innerSize: try file.optionalInt("gpt2.feed_forward_length") ?? 4 * min(d, 1 << 20))
+        try validate(file: name)
+        // Position embeddings cover the trained context; the cache may hold fewer positions.
+        if let contextLimit { contextLength = min(contextLength, contextLimit) }
+    }
+}
+
+extension GPT2Weights {
+    /// Loads the weights of a `gpt2` GGUF file (llama.cpp's names; matrices `[out][in]`).
+    public init(gguf file: GGUFFile, config: GPT2Config) throws {
+        let reader = GGUFTensorReader(file: file)
+        let d = config.embeddingSize, inner = config.innerSize, V = config.vocabularySize
+        var blocks: [BlockWeights] = []
+        for b in 0..<config.layerCount {
+            let p = "blk.\(b)."
+            blocks.append(BlockWeights(
+                ln1Gamma: FloatBuffer(try reader.vector(p + "attn_norm.weight", d)), ln1Beta: FloatBuffer(try reader.vector(p + "attn_norm.bias", d)),
+                qkv: try reader.matrix([reader.rows(p + "attn_qkv.weight", rows: 3 * d, columns: d)]),
+                qkvBias: FloatBuffer(try reader.vector(p + "attn_qkv.bias", 3 * d)),
+                attnProj: try reader.matrix([reader.rows(p + "attn_output.weight", rows: d, columns: d)]),
+                attnProjBias: FloatBuffer(try reader.vector(p + "attn_output.bias", d)),
+                ln2Gamma: FloatBuffer(try reader.vector(p + "ffn_norm.weight", d)), ln2Beta: FloatBuffer(try reader.vector(p + "ffn_norm.bias", d)),
+                fc: try reader.matrix([reader.rows(p + "ffn_up.weight", rows: inner, columns: d)]),
+                fcBias: FloatBuffer(try reader.vector(p + "ffn_up.bias", inner)),
+                mlpProj: try reader.matrix([reader.rows(p + "ffn_down.weight", rows: d, columns: inner)]),
+                mlpProjBias: FloatBuffer(try reader.vector(p + "ffn_down.bias", d))))
+        }
+        let embeddingRows = try reader.rows("token_embd.weight", rows: V, columns: d)
+        let embeddingMatrix = try reader.matrix([embeddingRows])
+        let embedding: any EmbeddingTable
+        if let quantised = embeddingMatrix as? QuantizedMatrix {
+            embedding = quantised
+        } else {
+            embedding = RowMatrix(try reader.floats(embeddingRows), rows: V, cols: d, precision: embeddingRows.precision)
+        }
+        let untied = file.tensor("output.weight") != nil
+        let head = untied ? try reader.matrix([reader.rows("output.weight", rows: V, columns: d)]) : embeddingMatrix
+        // The file holds every trained position; only the first `contextLength` are kept.
+        let positions = try reader.rows("position_embd.weight", rows: file.tensor("position_embd.weight")?.dims.last ?? 0, columns: d)
+        guard positions.rows >= config.contextLength else {
+            throw reader.fail("position_embd.weight", "has \(positions.rows) positions, fewer than the context \(config.contextLength)")
+        }
+        let positionValues = try reader.floats(positions)
+        self.init(config: config, tokenEmbedding: embedding, hasUntiedHead: untied,
+                  positionEmbedding: FloatBuffer(Array(positionValues.prefix(config.contextLength * d))), blocks: blocks,
+                  lnFGamma: FloatBuffer(try reader.vector("output_norm.weight", d)), lnFBeta: FloatBuffer(try reader.vector("output_norm.bias", d)),
+                  head: head)
+    }
+}
+
+/// The network in a GGUF file, by its `general.architecture` (`gpt2`, `llama`, `qwen2`).
+public func loadNetwork(gguf file: GGUFFile, threads: Int = 1, contextLimit: Int? = nil) throws -> any Transformer {
+    let name = URL(fileURLWithPath: file.path).lastPathComponent
+    switch try file.string("general.architecture") {
+    case "gpt2":
+        let config = try GPT2Config(gguf: file, contextLimit: contextLimit)
+        return GPT2(weights: try GPT2Weights(gguf: file, config: config), threads: threads)
+    case "llama", "qwen2":
+        return try Llama.load(gguf: file, threads: threads, contextLimit: contextLimit)
+    case let other:
+        throw ModelError.file(name, "general.architecture '\(other)' is not supported (gpt2, llama, qwen2)")
+    }
+}

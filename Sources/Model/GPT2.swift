@@ -29,7 +29,7 @@ public final class GPT2: Transformer {
 
     public var head: any LinearWeights { weights.head }
     public var bytesPerToken: Int { weights.bytesPerToken }
-    public var weightFormat: String { weights.head.precision.rawValue }
+    public var weightFormat: String { storageName(weights.blocks.first?.qkv) }
     public func withThreads(_ threads: Int) -> any Transformer { GPT2(weights: weights, threads: threads) }
 
     public func embed(_ tokens: ArraySlice<Int>, firstPosition: Int, into out: UnsafeMutablePointer<Float>) {

@@ -6,14 +6,14 @@ import SafeTensors
 public struct BlockWeights: Sendable {
     public let ln1Gamma: FloatBuffer, ln1Beta: FloatBuffer
     /// `attn.c_attn`: d → 3d (queries, keys, values side by side).
-    public let qkv: PackedMatrix, qkvBias: FloatBuffer
+    public let qkv: any LinearWeights, qkvBias: FloatBuffer
     /// `attn.c_proj`: d → d.
-    public let attnProj: PackedMatrix, attnProjBias: FloatBuffer
+    public let attnProj: any LinearWeights, attnProjBias: FloatBuffer
     public let ln2Gamma: FloatBuffer, ln2Beta: FloatBuffer
     /// `mlp.c_fc`: d → 4d.
-    public let fc: PackedMatrix, fcBias: FloatBuffer
+    public let fc: any LinearWeights, fcBias: FloatBuffer
     /// `mlp.c_proj`: 4d → d.
-    public let mlpProj: PackedMatrix, mlpProjBias: FloatBuffer
+    public let mlpProj: any LinearWeights, mlpProjBias: FloatBuffer
 }
 
 extension GPT2Weights {
@@ -25,11 +25,11 @@ extension GPT2Weights {
     }
 }
 
-/// All weights of a GPT-2 model, loaded from a Hugging Face `model.safetensors`.
+/// All weights of a GPT-2 model, loaded from a Hugging Face `model.safetensors` or a GGUF file.
 public struct GPT2Weights: Sendable {
     public let config: GPT2Config
     /// Token embeddings `wte[V, d]`, also the tied LM head.
-    public let tokenEmbedding: RowMatrix
+    public let tokenEmbedding: any EmbeddingTable
     /// Whether the checkpoint has its own `lm_head.weight` (different from `wte`).
     public let hasUntiedHead: Bool
     /// Learned position embeddings `wpe[n_positions, d]`.
@@ -40,7 +40,7 @@ public struct GPT2Weights: Sendable {
     /// The LM head (`lm_head` if untied, else `wte`) transposed to `[d, V]` and panel-packed,
     /// so logits come from the same streaming matrix-vector kernel as the blocks
     /// (about 2× faster per byte than row-by-row dot products).
-    public let head: PackedMatrix
+    public let head: any LinearWeights
 
     /// Bytes of weights read for one decoded token (every block, the head, one embedding row).
     public var bytesPerToken: Int {
@@ -57,6 +57,19 @@ public struct GPT2Weights: Sendable {
     ///
     /// - Parameter precision: how matrices are kept in memory; `nil` keeps the
     ///   checkpoint's own precision (F16 stays F16; F32 and BF16 become F32).
+    /// Weights from parts already in the engine's layouts (the GGUF loader).
+    init(config: GPT2Config, tokenEmbedding: any EmbeddingTable, hasUntiedHead: Bool, positionEmbedding: FloatBuffer,
+         blocks: [BlockWeights], lnFGamma: FloatBuffer, lnFBeta: FloatBuffer, head: any LinearWeights) {
+        self.config = config
+        self.tokenEmbedding = tokenEmbedding
+        self.hasUntiedHead = hasUntiedHead
+        self.positionEmbedding = positionEmbedding
+        self.blocks = blocks
+        self.lnFGamma = lnFGamma
+        self.lnFBeta = lnFBeta
+        self.head = head
+    }
+
     public init(file: SafeTensorsFile, config: GPT2Config, precision: WeightPrecision? = nil) throws {
         self.config = config
         let name = URL(fileURLWithPath: file.path).lastPathComponent

@@ -20,12 +20,12 @@ public func loadNetwork(directory: URL, threads: Int = 1, precision: WeightPreci
 /// holding one `.gguf` (see `LanguageModel.load` for the full rule).
 public func loadNetwork(at url: URL, threads: Int = 1, precision: WeightPrecision? = nil, contextLimit: Int? = nil) throws -> any Transformer {
     if url.pathExtension == "gguf" {
-        return try Llama.load(gguf: GGUFFile(path: url.path), threads: threads, contextLimit: contextLimit)
+        return try loadNetwork(gguf: GGUFFile(path: url.path), threads: threads, contextLimit: contextLimit)
     }
     let hasSafetensors = FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path)
     let ggufFiles = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0.hasSuffix(".gguf") }
     if !hasSafetensors, ggufFiles.count == 1 {
-        return try Llama.load(gguf: GGUFFile(path: url.appendingPathComponent(ggufFiles[0]).path), threads: threads,
+        return try loadNetwork(gguf: GGUFFile(path: url.appendingPathComponent(ggufFiles[0]).path), threads: threads,
                               contextLimit: contextLimit)
     }
     return try loadNetwork(directory: url, threads: threads, precision: precision)

@@ -3,8 +3,9 @@ import GGUF
 import Model
 import Testing
 
-/// Llama and Qwen2 read from GGUF files (written by `training/llama_fixtures.py` the way llama.cpp's
-/// converter writes them, Q/K rows permuted for `llama`) against Hugging Face transformers.
+/// GPT-2, Llama and Qwen2 read from GGUF files (written by `training/llama_fixtures.py` and
+/// `training/gpt2_gguf_fixture.py` the way llama.cpp's converter writes them, Q/K rows permuted for
+/// `llama`) against Hugging Face transformers.
 ///
 /// Float files are compared with the model itself (F32) or with transformers run on the file's own
 /// F16 weights, to the GPT-2 bound of 1e-4. Block-quantised files are compared with transformers on
@@ -20,6 +21,7 @@ import Testing
 
     static let cases: [Case] = [
         Case(file: "tiny-llama.f32.gguf", expected: "tiny-llama"),
+        Case(file: "tiny-f32.gguf", expected: "tiny-f32"),
         Case(file: "tiny-llama-tied.f32.gguf", expected: "tiny-llama-tied"),
         Case(file: "tiny-qwen2.f32.gguf", expected: "tiny-qwen2"),
         Case(file: "tiny-llama.f16.gguf", expected: "tiny-llama.f16"),
@@ -37,8 +39,8 @@ import Testing
     /// logit scale here; a broken kernel or a wrong permutation gives errors of order 100%.
     static let quantisedLogitTolerance: Float = 0.15
 
-    static func load(_ c: Case) throws -> Llama {
-        try Llama.load(gguf: GGUFFile(path: Fixtures.resources.appendingPathComponent(c.file).path))
+    static func load(_ c: Case) throws -> any Transformer {
+        try loadNetwork(gguf: GGUFFile(path: Fixtures.resources.appendingPathComponent(c.file).path))
     }
 
     @Test(arguments: cases)
@@ -96,7 +98,7 @@ import Testing
     /// The GGUF and Hugging Face forms of one model are the same network.
     @Test func ggufAndSafetensorsGiveTheSameLogits() throws {
         let gguf = try Self.load(Self.cases[0])
-        let hf = try Llama.load(directory: Fixtures.modelDirectory("tiny-llama"))
+        let hf = try loadNetwork(directory: Fixtures.modelDirectory("tiny-llama"))
         let (expected, _) = try Fixtures.expected("tiny-llama")
         let ids = expected.prompts[1].ids
         let a = try gguf.prefill(ids, cache: gguf.makeCache(), allLogits: true).logits
