@@ -8,7 +8,7 @@ MODEL     ?= $(if $(wildcard models/default/model.safetensors),models/default,$(
 APT_PKGS  := libncursesw5-dev tmux
 SAMPLE    ?= samples/fibonacci.py
 
-.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean fuzz burst-test
+.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean fuzz burst-test smollm2 llamacpp-venv
 
 ## Install the system packages the build and tests need (only those missing).
 deps:
@@ -62,6 +62,19 @@ model:
 	$(MAKE) -C training model
 model-smoke:
 	$(MAKE) -C training smoke
+
+## SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0) into models/smollm2-135m/, hash-checked.
+smollm2:
+	sh bench/fetch_smollm2.sh
+
+## Scratch venv with llama.cpp's Python bindings, built from source for this CPU (minutes; once).
+LLAMACPP_VENV := bench/out/llamacpp-venv
+llamacpp-venv: $(LLAMACPP_VENV)/.ready
+$(LLAMACPP_VENV)/.ready:
+	$(PYTHON) -m venv $(LLAMACPP_VENV)
+	CMAKE_ARGS="-DGGML_NATIVE=ON -DGGML_BLAS=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(LLAMACPP_VENV)/bin/pip install --no-cache-dir llama-cpp-python==0.3.36
+	touch $@
 
 clean:
 	rm -rf .build bench/out
