@@ -115,6 +115,18 @@ public final class GGUFFile: @unchecked Sendable {
         tensorIndex[name].map { tensors[$0] }
     }
 
+    /// Lets the kernel drop the file pages of `tensor` from this process's memory once a loader has
+    /// copied them (they are read back from disk if touched again), so loading a model costs about
+    /// its own size in resident memory rather than twice that.
+    public func releasePages(of tensor: GGUFTensor) {
+        guard isMapped, let base = buffer.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Only whole pages inside the tensor: a neighbour's bytes are never dropped early (harmless anyway).
+        let start = (tensor.offset + page - 1) / page * page, end = (tensor.offset + tensor.byteCount) / page * page
+        guard page > 0, end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// The tensor's stored bytes, valid while this `GGUFFile` lives.
     /// `tensor` must come from this file.
     public func bytes(of tensor: GGUFTensor) -> UnsafeRawBufferPointer {

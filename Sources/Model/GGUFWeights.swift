@@ -53,6 +53,15 @@ extension LlamaWeights {
         let q = config.headCount * config.headSize, kv = config.kvHeadCount * config.headSize
         // llama.cpp's converter interleaves the two rotary halves of each `llama` Q/K head
         // (rows (h, half, i) → (h, i, half)); undoing it here keeps one RoPE, Hugging Face's.
+        // The embedding first: it is the largest tensor, loaded while little else is resident.
+        let embeddingRows = try reader.rows("token_embd.weight", rows: V, columns: d)
+        let embeddingMatrix = try reader.matrix([embeddingRows])
+        let embedding: any EmbeddingTable
+        if let quantised = embeddingMatrix as? QuantizedMatrix {
+            embedding = quantised // one copy serves the lookup and the tied head
+        } else {
+            embedding = RowMatrix(try reader.floats(embeddingRows), rows: V, cols: d, precision: embeddingRows.precision)
+        }
         let permuted = config.architecture == .llama
         var blocks: [LlamaBlockWeights] = []
         for b in 0..<config.layerCount {
@@ -75,14 +84,6 @@ extension LlamaWeights {
                                            reader.rows(p + "ffn_up.weight", rows: inner, columns: d)]),
                 down: try reader.matrix([reader.rows(p + "ffn_down.weight", rows: d, columns: inner)])))
         }
-        let embeddingRows = try reader.rows("token_embd.weight", rows: V, columns: d)
-        let embeddingMatrix = try reader.matrix([embeddingRows])
-        let embedding: any EmbeddingTable
-        if let quantised = embeddingMatrix as? QuantizedMatrix {
-            embedding = quantised // one copy serves the lookup and the tied head
-        } else {
-            embedding = RowMatrix(try reader.floats(embeddingRows), rows: V, cols: d, precision: embeddingRows.precision)
-        }
         let head = config.tiedEmbeddings ? embeddingMatrix : try reader.matrix([reader.rows("output.weight", rows: V, columns: d)])
         self.init(config: config, tokenEmbedding: embedding, blocks: blocks,
                   finalNorm: FloatBuffer(try reader.vector("output_norm.weight", d)), head: head)
@@ -103,14 +104,21 @@ extension Llama {
 
 /// Rows of a GGUF matrix (`[out][in]`, each row whole blocks), checked and optionally reordered.
 struct TensorRows {
-    let name: String
-    let type: GGMLType
+    let tensor: GGUFTensor
     let rows: Int
     let columns: Int
-    /// Row-major bytes in engine order.
-    let bytes: [UInt8]
+    /// The rows in engine order when they had to be reordered; otherwise the file's own bytes are used
+    /// in place (no copy: a model's largest tensor, the embedding, would otherwise be resident 3×).
+    let reordered: [UInt8]?
 
+    var name: String { tensor.name }
+    var type: GGMLType { tensor.type }
     var precision: WeightPrecision { type == .f16 ? .float16 : .float32 }
+
+    func withBytes<R>(in file: GGUFFile, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let reordered { return try reordered.withUnsafeBytes(body) }
+        return try body(file.bytes(of: tensor))
+    }
 }
 
 /// Typed, validated access to a GGUF file's tensors, with errors naming the file and tensor.
@@ -135,7 +143,7 @@ struct GGUFTensorReader {
         case .f32:
             out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(count * 4))) }
         case .f16:
-            out.withUnsafeMutableBufferPointer { convertHalf(raw, count: count, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { convertHalf(raw, count: count, into: base) } }
         default:
             throw fail(tensor, "has type \(t.type.name); norms and biases must be F32 or F16")
         }
@@ -148,35 +156,37 @@ struct GGUFTensorReader {
         guard let t = file.tensor(tensor) else { throw fail(tensor, "missing (expected [\(columns), \(rows)])") }
         guard t.dims == [columns, rows] else { throw fail(tensor, "has shape \(t.dims), expected [\(columns), \(rows)]") }
         guard t.byteCount % rows == 0 else { throw fail(tensor, "\(t.byteCount) bytes do not split into \(rows) rows") }
+        guard let heads, heads > 0 else { return TensorRows(tensor: t, rows: rows, columns: columns, reordered: nil) }
+        let rowBytes = t.byteCount / rows, headSize = rows / heads, half = headSize / 2
+        guard headSize * heads == rows, half * 2 == headSize else { throw fail(tensor, "rows do not split into \(heads) rotary heads") }
         let raw = file.bytes(of: t)
-        var bytes = [UInt8](raw)
-        if let heads, heads > 0 {
-            let rowBytes = t.byteCount / rows, headSize = rows / heads, half = headSize / 2
-            guard headSize * heads == rows, half * 2 == headSize else { throw fail(tensor, "rows do not split into \(heads) rotary heads") }
-            bytes.withUnsafeMutableBytes { out in
-                for h in 0..<heads {
-                    for i in 0..<half {
-                        for j in 0..<2 { // file row (h, i, j) holds Hugging Face row (h, j, i)
-                            let from = (h * headSize + 2 * i + j) * rowBytes, to = (h * headSize + j * half + i) * rowBytes
-                            out.baseAddress!.advanced(by: to).copyMemory(from: raw.baseAddress!.advanced(by: from), byteCount: rowBytes)
-                        }
+        var bytes = [UInt8](repeating: 0, count: t.byteCount)
+        bytes.withUnsafeMutableBytes { out in
+            guard let dst = out.baseAddress, let src = raw.baseAddress else { return }
+            for h in 0..<heads {
+                for i in 0..<half {
+                    for j in 0..<2 { // file row (h, i, j) holds Hugging Face row (h, j, i)
+                        let from = (h * headSize + 2 * i + j) * rowBytes, to = (h * headSize + j * half + i) * rowBytes
+                        (dst + to).copyMemory(from: src + from, byteCount: rowBytes)
                     }
                 }
             }
         }
-        return TensorRows(name: tensor, type: t.type, rows: rows, columns: columns, bytes: bytes)
+        file.releasePages(of: t)
+        return TensorRows(tensor: t, rows: rows, columns: columns, reordered: bytes)
     }
 
     /// Row-major floats of float-typed rows.
     func floats(_ m: TensorRows) throws -> [Float] {
         let count = m.rows * m.columns
         var out = [Float](repeating: 0, count: count)
-        try m.bytes.withUnsafeBytes { raw in
+        try m.withBytes(in: file) { raw in
             try out.withUnsafeMutableBufferPointer { dst in
+                guard let base = dst.baseAddress else { return }
                 switch m.type {
-                case .f32: dst.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count * 4) { $0.update(from: raw.bindMemory(to: UInt8.self).baseAddress!, count: count * 4) }
-                case .f16: convertHalf(raw, count: count, into: dst.baseAddress!)
-                case .bf16: convertBFloat16(raw, count: count, into: dst.baseAddress!)
+                case .f32: UnsafeMutableRawBufferPointer(dst).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(count * 4)))
+                case .f16: convertHalf(raw, count: count, into: base)
+                case .bf16: convertBFloat16(raw, count: count, into: base)
                 default: throw fail(m.name, "has type \(m.type.name), not a float type")
                 }
             }
@@ -192,9 +202,15 @@ struct GGUFTensorReader {
         for part in parts where part.type != first.type || part.columns != columns {
             throw fail(part.name, "has type \(part.type.name) but \(first.name) has \(first.type.name); fused matrices need one type")
         }
+        // Once built, the file's pages of these tensors are no longer needed in memory.
+        defer { for part in parts { file.releasePages(of: part.tensor) } }
         if let format = first.type.blockFormat {
-            let bytes = parts.flatMap(\.bytes)
             do {
+                if parts.count == 1 {
+                    return try first.withBytes(in: file) { try QuantizedMatrix(format: format, inCount: columns, outCount: rows, bytes: $0) }
+                }
+                var bytes: [UInt8] = []
+                for part in parts { part.withBytes(in: file) { bytes += $0 } }
                 return try bytes.withUnsafeBytes { try QuantizedMatrix(format: format, inCount: columns, outCount: rows, bytes: $0) }
             } catch {
                 throw fail(first.name, "\(error)")

@@ -29,8 +29,8 @@ public final class KVCache: @unchecked Sendable {
         self.headCount = headCount
         let stride = (capacity + 63) & ~63
         self.stride = stride
-        keys = (0..<layerCount).map { _ in FloatBuffer(count: stride * width) }
-        values = (0..<layerCount).map { _ in FloatBuffer(count: stride * width) }
+        keys = (0..<layerCount).map { _ in FloatBuffer(lazilyZeroed: stride * width) }
+        values = (0..<layerCount).map { _ in FloatBuffer(lazilyZeroed: stride * width) }
     }
 
     var headSize: Int { width / headCount }
