@@ -11,7 +11,7 @@ MODEL     ?= $(if $(wildcard $(SMOLLM2)),models/smollm2-135m,$(FALLBACK))
 APT_PKGS  := libncursesw5-dev tmux
 SAMPLE    ?= samples/fibonacci.py
 
-.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean fuzz burst-test smollm2 llamacpp-venv
+.PHONY: run build test deps bench bench-swift bench-torch corpus model model-smoke clean fuzz burst-test smollm2 llamacpp-venv test-smollm2
 
 ## Install the system packages the build and tests need (only those missing).
 deps:
@@ -38,6 +38,10 @@ test: deps
 	$(SWIFT) test
 	bash Tests/cli/cli-tests.sh .build/debug/exitlens $(FIXTURE)
 	bash Tests/cli/tmux-test.sh .build/debug/exitlens Tests/TestSupport/Resources/ee-shared
+
+## Opt-in: the real SmolLM2 GGUF against llama.cpp's tokenizer ids and greedy continuations (fetches it).
+test-smollm2: smollm2
+	EXITLENS_SMOLLM2=$(CURDIR)/$(SMOLLM2) $(SWIFT) test --filter SmolLM2Tests
 
 ## Coverage-guided fuzzing (libFuzzer + ASan), each target for SECONDS seconds (RELIABILITY.md).
 SECONDS ?= 60

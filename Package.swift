@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "Kernels", "SafeTensors", "GGUF"],
+            dependencies: ["Model", "Kernels", "SafeTensors", "GGUF", "Tokenizer"],
             resources: [.copy("Resources")],
             swiftSettings: engineFlags
         ),
