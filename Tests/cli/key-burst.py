@@ -50,6 +50,12 @@ def burst():
         else:
             tmux_name, script_name = rng.choice(SPECIAL)
             events.append(("key", tmux_name, script_name))
+            if script_name == "Esc":
+                # The editor tells a lone Esc from Alt-x by a pause measured when it reads: on
+                # a loaded machine Esc and the next character can be read together (Alt-x). A key
+                # that is itself a sequence stays Esc + that key however they arrive.
+                safe = rng.choice(MOVES + ["PPage", "NPage", "F2", "DC"])
+                events.append(("key", safe, {"PPage": "PgUp", "NPage": "PgDn", "DC": "Delete"}.get(safe, safe)))
             if script_name == "Ctrl-Space":
                 # A suggestion may arrive any time after Ctrl-Space; a move dismisses it before
                 # Tab could accept it (timing the in-memory replay cannot know).
@@ -123,8 +129,12 @@ def main():
                 time.sleep(float(os.environ.get("BURST_ESC_PAUSE", "0.12")))
         else:
             send()
+            # Page keys move by the height at the time they are read, and ncurses reports a
+            # resize before keys still unread: let the editor read everything before resizing,
+            # and the resize before the next key.
+            time.sleep(0.25)
             tm("resize-window", "-t", "play", "-x", str(e[1]), "-y", str(e[2]))
-            time.sleep(0.15)  # the resize reaches the editor before the next key
+            time.sleep(0.25)
     send()
     tm("resize-window", "-t", "play", "-x", "120", "-y", "40")
     time.sleep(0.3)
