@@ -108,13 +108,16 @@ enum HeaderValidator {
         let sorted = ordered.filter { !$0.byteRange.isEmpty }.sorted {
             ($0.byteRange.lowerBound, $0.byteRange.upperBound, $0.name) < ($1.byteRange.lowerBound, $1.byteRange.upperBound, $1.name)
         }
+        // Overlaps first: two tensors sharing bytes is the more specific error (moving one
+        // tensor onto another also leaves a gap where it was).
+        for (previous, entry) in zip(sorted, sorted.dropFirst())
+        where entry.byteRange.lowerBound < previous.byteRange.upperBound {
+            throw fail("data_offsets \(entry.byteRange) overlap tensor '\(previous.name)' (\(previous.byteRange))", tensor: entry.name)
+        }
         var covered = 0
         var previous: TensorEntry?
         for entry in sorted {
             let range = entry.byteRange
-            if range.lowerBound < covered, let previous {
-                throw fail("data_offsets \(range) overlap tensor '\(previous.name)' (\(previous.byteRange))", tensor: entry.name)
-            }
             if range.lowerBound > covered {
                 let after = previous.map { "after tensor '\($0.name)'" } ?? "at the start of the data section"
                 throw fail("data_offsets \(range) leave a gap of \(range.lowerBound - covered) bytes \(after) (tensors must cover the data section exactly)", tensor: entry.name)

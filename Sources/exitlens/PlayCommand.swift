@@ -121,7 +121,8 @@ struct Play: ParsableCommand {
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()
         screen.end()
-        if let farewell = session.farewell { writeToStandardError("exitlens: \(farewell)\n") }
+        // (After a signal, the loop has already said where unsaved text went.)
+        if status == 0, let farewell = session.farewell { writeToStandardError("exitlens: \(farewell)\n") }
         if status != 0 { throw ExitCode(status) }
     }
 

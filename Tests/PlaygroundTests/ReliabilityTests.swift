@@ -132,6 +132,28 @@ import Testing
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
     }
 
+    /// Fuzzer finding: Enter after a lone CR ("ab\r", no newline) in a file that is not CRLF
+    /// makes every line end in CRLF, so the reopened file is read as CRLF. The bytes are the
+    /// buffer's, and stay so through further save/open rounds.
+    @Test func enterAfterALoneCRKeepsTheBytes() throws {
+        let path = try temporaryDirectory() + "/cr.py"
+        try Data("ab\r".utf8).write(to: URL(fileURLWithPath: path))
+        let opened = try DocumentFile.open(path)
+        #expect(!opened.format.crlf)
+        let h = Harness(text: opened.text, path: path)
+        h.session.format = opened.format
+        h.session.disk = opened.disk
+        h.press(.end, .enter)
+        h.type("*")
+        h.press(.ctrl("s"))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes == Array("ab\r\n*".utf8))
+        let reopened = try DocumentFile.open(path)
+        #expect(reopened.format.crlf && reopened.text == "ab\n*")
+        try DocumentFile.saveAtomically(EditorBuffer(text: reopened.text).text, format: reopened.format, to: path)
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+    }
+
     @Test func crlfFileEditedStaysCRLF() throws {
         let path = try temporaryDirectory() + "/dos.py"
         try Data("a\r\nb\r\n".utf8).write(to: URL(fileURLWithPath: path))
