@@ -98,9 +98,10 @@ public final class PlaygroundSession {
         if key == .resize { return .keepGoing }
         if conflictPending { answerConflict(key); return .keepGoing }
         if showHelp {
-            // Any key closes help; it does nothing else.
+            // Any key closes help; it does nothing else — except save and quit, which must
+            // never be lost (the editor fuzzer found Ctrl-S swallowed by the help screen).
             showHelp = false
-            return .keepGoing
+            if key != .ctrl("s") && key != .ctrl("q") { return .keepGoing }
         }
         let wasArmed = quitArmed
         quitArmed = false

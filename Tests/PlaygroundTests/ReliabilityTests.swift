@@ -286,6 +286,26 @@ import Testing
     }
 }
 
+@Suite struct HelpScreenTests {
+    /// Fuzzer finding: with help open, Ctrl-S only closed it and the text stayed unsaved.
+    @Test func saveWorksWithHelpOpen() throws {
+        let dir = NSTemporaryDirectory() + "exitlens-help-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let h = Harness(text: "", path: dir + "/h.py")
+        h.type("x")
+        h.press(.function(1))
+        #expect(h.session.showHelp)
+        h.press(.ctrl("s"))
+        #expect(!h.session.showHelp)
+        #expect(!h.session.buffer.isModified)
+        #expect(try String(contentsOfFile: dir + "/h.py", encoding: .utf8) == "x")
+        // Other keys only close it.
+        h.press(.function(1))
+        h.type("y")
+        #expect(h.session.buffer.text == "x")
+    }
+}
+
 @Suite struct PageSizeTests {
     /// Page keys move by the layout's editor height at the time of the key, drawn or not, so
     /// the same keys mean the same in a terminal and in `--script`.
