@@ -246,6 +246,61 @@ def stage_translators(args, fr, train, ckpt, held_out):
     return net
 
 
+def stage_hard_negatives(args, fr, train, base_ckpt, ckpt, held_out):
+    """A second, short phase: tokens outside C that the translators themselves rank high (mined on
+    train positions with the full vocabulary) join every step's softmax, so each head learns to push
+    down exactly the junk it produces; the first run showed such tokens surfacing once exits feed
+    the model its own prefixes."""
+    H = train["H"]
+    L, d = fr.L, fr.W.shape[1]
+    pool = torch.arange(H.shape[0])[held_out:]
+    net = Translators(L - 1, d, args.rank, args.seed)
+    if os.path.exists(ckpt):
+        c = torch.load(ckpt)
+        net.load_state_dict(c["net"])
+        if c["state"].get("done"):
+            return net
+    base = torch.load(base_ckpt)
+    net.load_state_dict(base["net"]); C = base["C"]
+    inC = torch.zeros(fr.W.shape[0], dtype=torch.bool); inC[C] = True
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    t = time.time()
+    with torch.no_grad():
+        idx = pool[torch.randperm(pool.numel(), generator=gen)[:args.mine_positions]]
+        x = net(H[idx, :L - 1].float().transpose(0, 1))  # [L-1, N, d]
+        hits = torch.zeros(fr.W.shape[0])
+        for l in range(L - 1):
+            for i in range(0, x.shape[1], 256):
+                top = (fr.norm(x[l, i:i + 256]) @ fr.W.T).topk(10, -1).indices.reshape(-1)
+                hits += torch.bincount(top, minlength=hits.numel()).float()
+    hard = ((hits > 0) & ~inC).nonzero().squeeze(1)
+    log(f"mined {hard.numel()} tokens outside C in the translators' top-10 ({time.time() - t:.0f} s)")
+    outside = (~inC).nonzero().squeeze(1)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr * 0.3)
+    state = {"step": 0, "seconds": 0.0, "hard": hard.numel(), "log": []}
+    t_ck = time.time()
+    while state["seconds"] < args.hard_seconds:
+        t = time.time()
+        idx = pool[torch.randint(pool.numel(), (args.batch,), generator=gen)]
+        neg = outside[torch.randint(outside.numel(), (args.negatives,), generator=gen)]
+        Wc = fr.W[torch.unique(torch.cat([C, hard, neg]))]
+        x = H[idx].float()
+        with torch.no_grad():
+            p_log = F.log_softmax(fr.norm(x[:, -1]) @ Wc.T, -1)
+        q_log = F.log_softmax(fr.norm(net(x[:, :L - 1].transpose(0, 1))) @ Wc.T, -1)
+        kl = (p_log.exp() * (p_log - q_log)).sum(-1).mean(1)
+        opt.zero_grad(); kl.sum().backward(); opt.step()
+        state["step"] += 1; state["seconds"] += time.time() - t
+        if state["step"] % 10 == 0:
+            state["log"].append({"step": state["step"], "seconds": round(state["seconds"]), "kl_mean": round(kl.mean().item(), 4)})
+            log(f"hard-negative step {state['step']} {state['seconds']:.0f}s KL mean {kl.mean().item():.4f}")
+        if time.time() - t_ck > 120:
+            torch.save({"net": net.state_dict(), "state": state}, ckpt); t_ck = time.time()
+    state["done"] = True
+    torch.save({"net": net.state_dict(), "state": state}, ckpt)
+    return net
+
+
 def exported(net):
     """The translators as they will be shipped (F16), back in fp32: evaluate what the engine reads."""
     return {k: v.detach().half().float() for k, v in net.state_dict().items()}
@@ -439,6 +494,8 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--train-seconds", type=float, default=900)
+    ap.add_argument("--hard-seconds", type=float, default=0, help="second phase with mined hard negatives (0: off)")
+    ap.add_argument("--mine-positions", type=int, default=256)
     ap.add_argument("--held-out", type=int, default=800, help="train positions kept for the controller's labels")
     ap.add_argument("--controller-steps", type=int, default=400)
     ap.add_argument("--val-positions", type=int, default=600)
@@ -464,8 +521,13 @@ def main():
     perm = torch.randperm(train["H"].shape[0], generator=torch.Generator().manual_seed(args.seed))
     train["H"], train["Y"] = train["H"][perm], train["Y"][perm]
     net = stage_translators(args, fr, train, os.path.join(args.run, "translators.pt"), args.held_out)
+    suffix = ""
+    if args.hard_seconds > 0:
+        net = stage_hard_negatives(args, fr, train, os.path.join(args.run, "translators.pt"),
+                                   os.path.join(args.run, "translators_hard.pt"), args.held_out)
+        suffix = "_hard"
     sd = exported(net)
-    cpath = os.path.join(args.run, "controller.pt")
+    cpath = os.path.join(args.run, f"controller{suffix}.pt")
     if not os.path.exists(cpath):
         stage_controller(args, fr, sd, train, args.held_out, cpath)
     ctl = torch.load(cpath)
@@ -474,9 +536,11 @@ def main():
              "train_positions": int(train["H"].shape[0]), "val_cache": {k: val[k] for k in ("windows", "tokens", "seconds")},
              "translator_steps": tstate["step"], "translator_seconds": tstate["seconds"], "batch": args.batch,
              "rank": args.rank, "vocab_subset": args.vocab, "negatives": args.negatives,
-             "controller": {"positions": ctl["positions"], "seconds": ctl["seconds"], "label_shares": ctl["label_shares"]},
+             "controller_training": {"positions": ctl["positions"], "seconds": ctl["seconds"], "label_shares": ctl["label_shares"]},
              "threads": args.threads, "translator_log": tstate["log"]}
-    stage_eval(args, fr, sd, val, ctl["W"], os.path.join(args.run, "report.json"), extra)
+    if suffix:
+        extra["hard_negatives"] = torch.load(os.path.join(args.run, "translators_hard.pt"))["state"]
+    stage_eval(args, fr, sd, val, ctl["W"], os.path.join(args.run, f"report{suffix}.json"), extra)
     stage_export(args, fr, sd, ctl["W"], args.out)
     log(f"done in {time.time() - t_all:.0f} s (this invocation)")
 
