@@ -34,6 +34,8 @@ public final class PlaygroundSession {
     public var showSidebar = true
     public private(set) var showInspector = false
     public private(set) var showHelp = false
+    /// First help line shown (the help scrolls on short terminals).
+    var helpScroll = 0
     /// Token of the current suggestion the inspector describes.
     public private(set) var inspectedToken = 0
     /// A one-line message (saved, errors, prompts) shown in the status line until the next key.
@@ -98,8 +100,16 @@ public final class PlaygroundSession {
         if key == .resize { return .keepGoing }
         if conflictPending { answerConflict(key); return .keepGoing }
         if showHelp {
-            // Any key closes help; it does nothing else.
-            showHelp = false
+            // Arrows and page keys scroll the help; any other key closes it and does nothing else.
+            let page = max(1, screenSize.height - 4)
+            switch key {
+            case .down: helpScroll += 1
+            case .up: helpScroll = max(0, helpScroll - 1)
+            case .pageDown: helpScroll += page
+            case .pageUp: helpScroll = max(0, helpScroll - page)
+            default: showHelp = false
+            }
+            if showHelp { helpScroll = min(helpScroll, helpScrollLimit) }
             return .keepGoing
         }
         let wasArmed = quitArmed
@@ -122,7 +132,7 @@ public final class PlaygroundSession {
         case .ctrl("c"): say("Ctrl-Q quits (Ctrl-C does nothing here, so it cannot lose text)")
         case .ctrl("z"): edit { $0.undo() }
         case .ctrl("y"): edit { $0.redo() }
-        case .function(1): showHelp = true
+        case .function(1): showHelp = true; helpScroll = 0
         case .function(2):
             knobs.cycle(available: model.supports)
             say("policy: \(knobs.summary) (next suggestion)")
