@@ -24,7 +24,7 @@ build: deps
 
 ## The playground on a sample file with the default model (F1 lists the keys, Ctrl-Q quits).
 run: build
-	$(BIN) play --model $(MODEL) $(SAMPLE)
+	$(BIN) play --demo --model $(MODEL) $(SAMPLE)
 
 ## Unit, parity and CLI tests.
 test: deps

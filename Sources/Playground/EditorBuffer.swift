@@ -56,6 +56,12 @@ public struct EditorBuffer: Sendable {
     }
 
     public var isModified: Bool { version != savedVersion }
+
+    /// The text as Ctrl-S writes it: with a final newline, as vim's 'fixeol' does (an empty
+    /// buffer stays empty).
+    public var textForSaving: String {
+        lines == [""] ? "" : lines.joined(separator: "\n") + "\n"
+    }
     public mutating func markSaved() { savedVersion = version }
 
     /// The whole text, as saved.
@@ -98,14 +104,37 @@ public struct EditorBuffer: Sendable {
         apply(start: cursor, end: cursor, with: text, typing: typing)
     }
 
-    /// Enter: a new line that keeps the current line's indentation.
+    /// One indentation level: a tab in files indented with tabs, else four spaces.
+    public var indentUnit: String { lines[cursor.line].hasPrefix("\t") ? "\t" : "    " }
+
+    /// Enter, Python-aware: the new line keeps the indentation, one level more after a line
+    /// ending in ":"; a line holding only indentation is left empty (no trailing spaces).
     public mutating func newline() {
-        let indent = lines[cursor.line].prefix { $0 == " " || $0 == "\t" }
-        insert("\n" + indent)
+        let line = lines[cursor.line]
+        let indent = String(line.prefix { $0 == " " || $0 == "\t" })
+        let before = line.prefix(cursor.column)
+        var next = String(indent.prefix(cursor.column))
+        if before.trimmingTrailingWhitespace.hasSuffix(":") { next += indentUnit }
+        if before.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            // Auto-indent on a line left blank goes away; the new line keeps it.
+            let trimmedEnd = line.dropFirst(cursor.column).prefix { $0 == " " || $0 == "\t" }.count
+            apply(start: TextPosition(line: cursor.line, column: 0), end: TextPosition(line: cursor.line, column: cursor.column + trimmedEnd),
+                  with: "\n" + next, typing: false)
+            return
+        }
+        // Spaces before the cursor would be trailing spaces on the line above: drop them.
+        let trailing = before.reversed().prefix { $0 == " " || $0 == "\t" }.count
+        apply(start: TextPosition(line: cursor.line, column: cursor.column - trailing), end: cursor, with: "\n" + next, typing: false)
     }
 
+    /// Backspace: in leading whitespace, back to the previous indentation level (tabs one at a
+    /// time); elsewhere one character.
     public mutating func backspace() {
-        if cursor.column > 0 {
+        let line = lines[cursor.line]
+        if cursor.column > 0, line.prefix(cursor.column).allSatisfy({ $0 == " " }) {
+            let width = (cursor.column - 1) / 4 * 4
+            apply(start: TextPosition(line: cursor.line, column: width), end: cursor, with: "", typing: false)
+        } else if cursor.column > 0 {
             apply(start: TextPosition(line: cursor.line, column: cursor.column - 1), end: cursor, with: "", typing: false)
         } else if cursor.line > 0 {
             apply(start: TextPosition(line: cursor.line - 1, column: lines[cursor.line - 1].count), end: cursor, with: "", typing: false)
@@ -226,5 +255,18 @@ public struct EditorBuffer: Sendable {
 
     private mutating func breakTypingRun() {
         if var last = undoStack.last, last.typing { last.typing = false; undoStack[undoStack.count - 1] = last }
+    }
+}
+
+extension StringProtocol {
+    /// Without spaces and tabs at the end.
+    var trimmingTrailingWhitespace: SubSequence {
+        var end = endIndex
+        while end > startIndex {
+            let previous = index(before: end)
+            guard self[previous] == " " || self[previous] == "\t" else { break }
+            end = previous
+        }
+        return self[startIndex..<end]
     }
 }

@@ -31,6 +31,9 @@ public final class PlaygroundSession {
     /// Sampled alternatives for the current cursor (Alt-] / Alt-[), index 0 the greedy one.
     private var alternatives: [Suggestion] = []
     private var alternativeIndex = 0
+    /// Seed of the last sampled request, and how many duplicates in a row were asked again.
+    private var sampleSeed = 0
+    private var duplicateTries = 0
     public var showSidebar = true
     public private(set) var showInspector = false
     public private(set) var showHelp = false
@@ -135,11 +138,12 @@ public final class PlaygroundSession {
         case .function(1): showHelp = true; helpScroll = 0
         case .function(2):
             knobs.cycle(available: model.supports)
-            say("policy: \(knobs.summary) (next suggestion)")
+            say("policy: \(knobs.summary)")
+            rerun(now: now)
         case .function(3): showSidebar.toggle()
         case .function(4), .alt("i"): toggleInspector(now: now)
-        case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)")
-        case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)")
+        case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)"); rerun(now: now)
+        case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)"); rerun(now: now)
         case .function(7): knobs.selectNextKnob(); say("policy: \(knobs.summary)")
         case .alt("n"): selectToken(by: 1)
         case .alt("p"): selectToken(by: -1)
@@ -274,7 +278,8 @@ public final class PlaygroundSession {
             return
         }
         do {
-            disk = try DocumentFile.saveAtomically(buffer.text, format: format, to: path)
+            disk = try DocumentFile.saveAtomically(buffer.textForSaving, format: format, to: path)
+            if !buffer.trailingNewline && buffer.lines != [""] { buffer.trailingNewline = true }
             buffer.markSaved()
             lastSaveFailed = false
             DocumentFile.removeRecovery(for: path)
@@ -360,18 +365,13 @@ public final class PlaygroundSession {
         say("restored unsaved text from the recovery file (Ctrl-Z undoes, Ctrl-S saves)")
     }
 
+    /// Opening the inspector shows what was recorded; it never starts a completion (the
+    /// suggestion on screen is the one inspected). Top-3 per layer is recorded for
+    /// suggestions asked for while it is open.
     private func toggleInspector(now: Double) {
         showInspector.toggle()
         guard showInspector else { return }
         inspectedToken = suggestion?.firstShownTokenIndex ?? 0
-        // Per-layer top-3 is only recorded while the inspector is open: ask again for the
-        // same (greedy, so identical) suggestion when the shown one lacks it and is untouched.
-        if let s = suggestion, s.finished, s.alternative == 0, s.error == nil, s.tokens.count > 1,
-           s.text == s.tokens.map(\.text).joined(),
-           s.tokens.dropFirst().contains(where: { $0.trace.layers.first?.topTokens == nil }) {
-            keystrokeTime = now
-            startRequest(sample: 0, now: now)
-        }
     }
 
     private func selectToken(by delta: Int) {
@@ -387,6 +387,22 @@ public final class PlaygroundSession {
             debounceDeadline = nil
             startRequest(sample: 0, now: now)
         }
+    }
+
+    /// A new policy or threshold: the suggestion on screen (or the one asked for) is asked
+    /// again at once under it, so a comparison takes one key.
+    private func rerun(now: Double) {
+        guard suggestion != nil || debounceDeadline != nil else { return }
+        dismiss()
+        requestNow(now: now)
+    }
+
+    /// `make run`'s first minute: the cursor at the end of the last line with text (the sample
+    /// stops mid-statement) and a suggestion asked for at once.
+    public func startDemo(now: Double) {
+        let last = buffer.lines.lastIndex { !$0.allSatisfy { $0 == " " || $0 == "\t" } } ?? 0
+        buffer.move(to: TextPosition(line: last, column: buffer.lines[last].count))
+        requestNow(now: now)
     }
 
     /// Ctrl-Space, or `--script`'s waits: ask now instead of after the pause.
@@ -427,12 +443,16 @@ public final class PlaygroundSession {
     private func startRequest(sample: Int, now: Double) {
         guard readOnlyReason == nil, let worker else { return }
         nextJob += 1
-        var s = Suggestion(job: nextJob)
+        let line = buffer.lines[buffer.cursor.line]
+        var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
+                                                                    lineAfter: String(line.dropFirst(buffer.cursor.column))))
         s.alternative = sample
         if sample == 0 { alternatives = []; alternativeIndex = 0 }
         suggestion = s
         requestTime = now
-        let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sample)) : .greedy
+        // Every sampled request gets a fresh seed, so asking again after a duplicate differs.
+        if sample > 0 { sampleSeed += 1 }
+        let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sampleSeed)) : .greedy
         let request = CompletionRequest(prompt: buffer.textBeforeCursor(), maxTokens: options.maxTokens, sampling: sampling,
                                         policy: knobs.policy, speculative: sample > 0 ? nil : knobs.speculative,
                                         traceTopK: showInspector ? 3 : 0)
@@ -456,6 +476,15 @@ public final class PlaygroundSession {
                 s.finished = true
                 s.result = result
                 stats.record(result: result)
+                // A sampled alternative that repeats one already offered (or shows nothing) is
+                // replaced by another sample, a few times at most.
+                if s.alternative > 0, duplicateTries < 4,
+                   s.text.isEmpty || alternatives.enumerated().contains(where: { $0.offset != s.alternative && $0.element.text == s.text }) {
+                    duplicateTries += 1
+                    startRequest(sample: s.alternative, now: now)
+                    return
+                }
+                if s.alternative > 0 { duplicateTries = 0 }
             case .failed(_, let error):
                 s.finished = true
                 s.error = error
@@ -471,7 +500,7 @@ public final class PlaygroundSession {
 
     /// What the status line says about the suggestion.
     public var suggestionStatus: String {
-        guard let s = suggestion else { return debounceDeadline != nil ? "…" : "" }
+        guard let s = suggestion else { return debounceDeadline != nil ? "…" : "type, or Ctrl-Space to ask · F1 keys" }
         if let e = s.error { return "completion failed: \(e)" }
         if let stop = s.result?.stop {
             let p = stop.stopProbability.map { String(format: ", p=%.2f", $0) } ?? ""
@@ -479,9 +508,7 @@ public final class PlaygroundSession {
             return "⊘ stopped at layer \(stop.exitLayer)\(p)\(after)"
         }
         if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(s.tokens.count) tokens" }
-        if s.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && s.tokens.allSatisfy({ $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            return "no suggestion"
-        }
+        if s.text.isEmpty { return "no suggestion (Ctrl-Space asks again, Alt-] samples another)" }
         return "\(s.tokens.count) tokens, mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
     }
 

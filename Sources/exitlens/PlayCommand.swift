@@ -49,6 +49,9 @@ struct Play: ParsableCommand {
     @Flag(name: .customLong("stable-timings"), help: "Show ‹ms› instead of timings (for golden screens).")
     var stableTimings = false
 
+    @Flag(help: "Start at the end of the file's last line with text and ask for a suggestion at once (make run).")
+    var demo = false
+
     func validate() throws {
         _ = try policyOptions.configuration(defaultKind: .sec)
         guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
@@ -98,6 +101,7 @@ struct Play: ParsableCommand {
             let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                             worker: worker, options: options, policy: policy)
             offerRecovery(to: session, opened: opened)
+            if demo { session.startDemo(now: monotonicSeconds()) }
             do {
                 try ScriptRunner(session: session, screen: MemoryScreen(width: parts[0], height: parts[1]), dumpDirectory: dump).run(scriptText)
             } catch {
@@ -118,6 +122,7 @@ struct Play: ParsableCommand {
         let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                         worker: worker, options: options, policy: policy)
         offerRecovery(to: session, opened: opened)
+        if demo { session.startDemo(now: monotonicSeconds()) }
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()
         screen.end()
