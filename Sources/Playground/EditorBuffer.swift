@@ -29,7 +29,8 @@ public struct EditorBuffer: Sendable {
     public private(set) var cursor = TextPosition(line: 0, column: 0)
     /// The column up/down try to keep across shorter lines.
     private var preferredColumn = 0
-    private var undoStack: [Edit] = []
+    /// Internal (not private) so tests can check that edits store only the lines they touch.
+    private(set) var undoStack: [Edit] = []
     private var redoStack: [Edit] = []
     /// Bumped on every change; `isModified` compares it with the saved one.
     public private(set) var version = 0
@@ -60,7 +61,7 @@ public struct EditorBuffer: Sendable {
     /// The text as Ctrl-S writes it: with a final newline, as vim's 'fixeol' does (an empty
     /// buffer stays empty).
     public var textForSaving: String {
-        lines == [""] ? "" : lines.joined(separator: "\n") + "\n"
+        lines == [""] && !trailingNewline ? "" : lines.joined(separator: "\n") + "\n"
     }
     public mutating func markSaved() { savedVersion = version }
 
@@ -75,16 +76,23 @@ public struct EditorBuffer: Sendable {
     /// Up to `limit` characters before the cursor: the prompt for a completion. Only the
     /// lines needed are joined, so a 10 MB file costs no more than a small one.
     public func textBeforeCursor(limit: Int = 6000) -> String {
-        var pieces = [String(lines[cursor.line].prefix(cursor.column))]
-        var total = pieces[0].count
-        var i = cursor.line - 1
-        while i >= 0 && total < limit {
-            pieces.append(lines[i])
-            total += lines[i].count + 1
-            i -= 1
-        }
-        let joined = pieces.reversed().joined(separator: "\n")
+        let first = promptStartLine(limit: limit)
+        var pieces = lines[first..<cursor.line].map { $0 }
+        pieces.append(String(lines[cursor.line].prefix(cursor.column)))
+        let joined = pieces.joined(separator: "\n")
         return joined.count > limit ? String(joined.suffix(limit)) : joined
+    }
+
+    /// The first line the prompt needs: lines are taken back from the cursor until `limit`
+    /// characters are reached, so the work is bounded by the limit, not by the file.
+    func promptStartLine(limit: Int) -> Int {
+        var total = cursor.column
+        var i = cursor.line
+        while i > 0 && total < limit {
+            i -= 1
+            total += lines[i].count + 1
+        }
+        return i
     }
 
     /// The character right after the cursor on its line, if any.

@@ -26,16 +26,6 @@ extension PlaygroundSession {
         let index = min(inspectedToken, s.tokens.count - 1)
         let token = s.tokens[index]
         let trace = token.trace
-        var header = StyledLine()
-        header.append("token \(index + 1)/\(s.tokens.count) ", theme.heading)
-        var selected = index == 0 ? theme.prefillToken : ghostStyle(layer: trace.exitLayer)
-        selected.reverse = true
-        header.append(quoted(token.text), selected)
-        header.append("  exit layer \(trace.exitLayer)/\(model.layerCount)", .plain)
-        if let d = trace.draft { header.append("  draft \(d.rawValue)", .plain) }
-        if index == 0 { header.append("  P: first token, from the prompt's full-depth pass", theme.muted) }
-        if row < rect.row + rect.height { header.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1); row += 1 }
-
         let thresholds: String
         switch knobs.kind {
         case .sec: thresholds = String(format: "thresholds τexit=%.2f τstop=%.2f", knobs.configuration.tauExit, knobs.configuration.tauStop)
@@ -43,13 +33,23 @@ extension PlaygroundSession {
         case .saturation: thresholds = String(format: "threshold λ=%.3f (cosine)", knobs.configuration.saturationLambda)
         default: thresholds = ""
         }
-        line(" L  top-1              top-2              top-3              stop  exit  cont  signal", theme.muted)
+        var header = StyledLine()
+        header.append("token \(index + 1)/\(s.tokens.count) ", theme.heading)
+        var selected = index == 0 ? theme.prefillToken : ghostStyle(layer: trace.exitLayer)
+        selected.reverse = true
+        header.append(quoted(token.text), selected)
+        header.append("  exit layer \(trace.exitLayer)/\(model.layerCount)", .plain)
+        if let d = trace.draft { header.append("  draft \(d.rawValue)", .plain) }
+        if !thresholds.isEmpty && index > 0 { header.append("  " + thresholds, theme.muted) }
+        if index == 0 { header.append("  P: first token, from the prompt's full-depth pass", theme.muted) }
+        if row < rect.row + rect.height { header.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1); row += 1 }
+
+        line(" L  top-1           top-2           top-3           stop  exit  cont  signal", theme.muted)
         let byLayer = Dictionary(trace.layers.map { ($0.layer, $0) }, uniquingKeysWith: { a, _ in a })
         let lastRow = rect.row + rect.height - 1 // the FLOPs line
         if byLayer.isEmpty {
             line(index == 0 ? "the first token comes from the prompt's full-depth pass: no per-layer decisions were made"
                             : "per-layer top-3 was not recorded: Ctrl-Space asks again with the inspector open", theme.muted)
-            if !thresholds.isEmpty { line(thresholds, theme.muted) }
         } else {
             // The layers that fit, centred on the exit layer when not all do.
             let room = max(1, lastRow - row)
@@ -69,9 +69,9 @@ extension PlaygroundSession {
                 let tops = signals.topTokens ?? []
                 for i in 0..<3 {
                     if i < tops.count {
-                        l.append(" " + fit(quoted(model.tokenText(tops[i].id)), 12) + String(format: " %.2f", tops[i].probability), .plain)
+                        l.append(" " + fit(quoted(model.tokenText(tops[i].id)), 10) + String(format: " %.2f", tops[i].probability), .plain)
                     } else {
-                        l.append(" " + fit("", 17), .plain)
+                        l.append(" " + fit("", 15), .plain)
                     }
                 }
                 if let c = signals.controller {
@@ -85,7 +85,6 @@ extension PlaygroundSession {
                 }
                 if let m = signals.margin { l.append(String(format: "  m=%.2f", m), .plain) }
                 if let cos = signals.cosine { l.append(String(format: "  cos=%.3f", cos), .plain) }
-                if layer == trace.exitLayer && !thresholds.isEmpty { l.append("  " + thresholds, theme.muted) }
                 l.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1)
                 row += 1
             }

@@ -11,6 +11,8 @@ public struct PlaygroundOptions: Sendable {
     /// Show "‹ms›" instead of timings, so golden screens compare exactly.
     public var stableTimings = false
     public var theme = Theme(mode: .full256)
+    /// Where every shown suggestion is recorded (nil: not recorded).
+    public var logPath: String?
     public init() {}
 }
 
@@ -208,6 +210,7 @@ public final class PlaygroundSession {
         if var s = suggestion, s.text.first == c {
             buffer.insert(String(c))
             s.dropPrefix(1)
+            s.typedChars += 1
             suggestion = s
             alternatives = []
             return
@@ -253,14 +256,16 @@ public final class PlaygroundSession {
         guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
         buffer.insert(text)
         s.dropPrefix(text.count)
+        s.acceptedChars += text.count
         suggestion = s
         alternatives = []
-        if s.text.isEmpty && s.finished { suggestion = nil }
+        if s.text.isEmpty && s.finished { retire(); suggestion = nil }
     }
 
     /// Esc, cursor moves, edits: drop the suggestion and stop the model at once.
     private func dismiss() {
         if suggestion != nil || debounceDeadline != nil { worker?.cancelAll() }
+        retire()
         suggestion = nil
         alternatives = []
         alternativeIndex = 0
@@ -442,6 +447,7 @@ public final class PlaygroundSession {
 
     private func startRequest(sample: Int, now: Double) {
         guard readOnlyReason == nil, let worker else { return }
+        if sample == 0 { retire() } else if let s = suggestion, s.alternative == sample { log(s) }
         nextJob += 1
         let line = buffer.lines[buffer.cursor.line]
         var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
@@ -472,6 +478,8 @@ public final class PlaygroundSession {
                 }
                 stats.record(token: token, isFirst: first)
                 s.append(token)
+                let shown = s.text
+                if shown.count > s.shownText.count && s.consumed == 0 { s.shownText = shown }
             case .finished(_, let result):
                 s.finished = true
                 s.result = result
@@ -498,6 +506,48 @@ public final class PlaygroundSession {
         }
     }
 
+    /// The suggestion (and its sampled alternatives) leave the screen: each one shown is logged
+    /// and counted in the acceptance rate.
+    private func retire() {
+        var all = alternatives
+        if let s = suggestion {
+            if s.alternative < all.count { all[s.alternative] = s } else { all.append(s) }
+        }
+        for s in all { log(s) }
+        alternatives = []
+    }
+
+    private func log(_ s: Suggestion) {
+        guard !s.shownText.isEmpty, !loggedJobs.contains(s.job) else { return }
+        markLogged(s)
+        stats.record(shown: knobs.kind.rawValue, accepted: s.acceptedChars > 0)
+        guard let path = options.logPath else { return }
+        if sessionLog == nil { sessionLog = SessionLog(path: path) }
+        var acceptedTokens = 0, position = 0
+        let accepted = s.typedChars + s.acceptedChars
+        for t in s.tokens {
+            position += t.text.count
+            if position <= accepted + s.context.shape(s.rawText).lead { acceptedTokens += 1 } else { break }
+        }
+        let decode = s.tokens.dropFirst().map(\.seconds)
+        let record = SuggestionRecord(
+            time: Date().timeIntervalSince1970, model: model.name, layers: model.layerCount, policy: knobs.kind.rawValue,
+            setting: knobs.summary.replacingOccurrences(of: "▸", with: ""), alternative: s.alternative, shown: s.shownText,
+            shownChars: s.shownText.count, acceptedChars: s.acceptedChars, acceptedTokens: s.acceptedChars > 0 ? acceptedTokens : 0,
+            typedChars: s.typedChars, exitLayers: s.tokens.map(\.trace.exitLayer),
+            firstTokenMs: s.firstTokenLatency.map { $0 * 1000 },
+            perTokenMs: decode.isEmpty ? nil : decode.reduce(0, +) / Double(decode.count) * 1000,
+            costRatio: costRatio(s), stopped: s.result?.stop != nil)
+        sessionLog?.append(record)
+        if let failure = sessionLog?.failure, !logFailureShown { logFailureShown = true; say(failure, error: true) }
+    }
+
+    /// Jobs already logged (an alternative can be retired twice: cycled away, then dismissed).
+    private func markLogged(_ s: Suggestion) { loggedJobs.insert(s.job) }
+    private var loggedJobs = Set<Int>()
+    private var sessionLog: SessionLog?
+    private var logFailureShown = false
+
     /// What the status line says about the suggestion.
     public var suggestionStatus: String {
         guard let s = suggestion else { return debounceDeadline != nil ? "…" : "type, or Ctrl-Space to ask · F1 keys" }
@@ -515,7 +565,11 @@ public final class PlaygroundSession {
     /// Text to put in a recovery file when killed (nil when nothing is unsaved).
     public var unsavedText: String? { buffer.isModified && readOnlyReason == nil ? buffer.text : nil }
 
-    public func shutdown() { worker?.shutdown() }
+    /// Quitting: the suggestion on screen is logged, then the worker stops.
+    public func shutdown() {
+        retire()
+        worker?.shutdown()
+    }
 
     /// Events the worker has delivered since the last call.
     public func drainWorker() -> [WorkerEvent] { worker?.drain() ?? [] }

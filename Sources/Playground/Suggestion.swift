@@ -89,6 +89,11 @@ public struct Suggestion: Sendable {
     public var context = SuggestionContext()
     /// Characters typed through or accepted (removed from the front of the shown text).
     public private(set) var consumed = 0
+    /// Of `consumed`: characters accepted (Tab, word, line) and typed through.
+    public var acceptedChars = 0
+    public var typedChars = 0
+    /// The longest ghost text shown so far (what the log records as shown).
+    public var shownText = ""
 
     public init(job: Int, context: SuggestionContext = SuggestionContext()) {
         self.job = job

@@ -49,6 +49,12 @@ struct Play: ParsableCommand {
     @Flag(name: .customLong("stable-timings"), help: "Show ‹ms› instead of timings (for golden screens).")
     var stableTimings = false
 
+    @Option(help: "Append every shown suggestion (accepted chars and tokens, policy, exit layers, latency) to this JSON Lines log; `exitlens report` summarises it. Default: $XDG_STATE_HOME/exitlens/play-log.jsonl (not with --script).")
+    var log: String?
+
+    @Flag(name: .customLong("no-log"), help: "Record no session log.")
+    var noLog = false
+
     @Flag(help: "Start at the end of the file's last line with text and ask for a suggestion at once (make run).")
     var demo = false
 
@@ -57,6 +63,7 @@ struct Play: ParsableCommand {
         guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
         guard (1...512).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1…512") }
         if dump != nil && script == nil { throw ValidationError("--dump needs --script") }
+        if log != nil && noLog { throw ValidationError("--log and --no-log contradict each other") }
     }
 
     func run() throws {
@@ -88,6 +95,8 @@ struct Play: ParsableCommand {
         options.debounce = Double(debounce) / 1000
         options.maxTokens = maxTokens
         options.stableTimings = stableTimings
+        // Scripted runs are tests and demos: they log only when asked to.
+        options.logPath = noLog ? nil : (log ?? (script == nil ? SessionLog.defaultPath() : nil))
         let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let buffer = EditorBuffer(text: opened?.text ?? "")
         let policy = try policyOptions.configuration(defaultKind: .sec)

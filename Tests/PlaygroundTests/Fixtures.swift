@@ -115,10 +115,11 @@ struct Harness {
 
     init(text: String = "", path: String? = nil, engine: ScriptedEngine = ScriptedEngine(tokens: []),
          mode: ColorMode = .full256, width: Int = 120, height: Int = 32, policy: PolicyConfiguration = .sec, readOnly: String? = nil,
-         model: ModelInfo = Fixtures.model) {
+         model: ModelInfo = Fixtures.model, logPath: String? = nil) {
         var options = PlaygroundOptions()
         options.stableTimings = true
         options.theme = Theme(mode: mode)
+        options.logPath = logPath
         let worker = CompletionWorker(engine: engine) {}
         session = PlaygroundSession(buffer: EditorBuffer(text: text), path: path, readOnlyReason: readOnly, model: model,
                                     worker: worker, options: options, policy: policy)
