@@ -51,11 +51,11 @@ extension PlaygroundSession {
             line(index == 0 ? "the first token comes from the prompt's full-depth pass: no per-layer decisions were made"
                             : "per-layer top-3 was not recorded: Ctrl-Space asks again with the inspector open", theme.muted)
         } else {
-            // The layers that fit, centred on the exit layer when not all do.
             let room = max(1, lastRow - row)
             let L = max(1, model.layerCount)
             var first = 1
-            if L > room { first = min(max(1, trace.exitLayer - room / 2), L - room + 1) }
+            // Not all fit: the layers up to the exit layer and one past it.
+            if L > room { first = max(1, min(L - room + 1, trace.exitLayer - room + 2)) }
             for layer in first...min(L, first + room - 1) {
                 var l = StyledLine()
                 let marker = layer == trace.exitLayer ? "▶" : " "
@@ -93,10 +93,17 @@ extension PlaygroundSession {
         let parts: [(String, Double)] = [("emb", f.embedding), ("qkv", f.qkv), ("attn", f.attention), ("proj", f.projection),
                                          ("mlp", f.mlp), ("norm", f.norms), ("head", f.head), ("dec", f.decisionHeads),
                                          ("ctrl", f.controller), ("sig", f.signals), ("copy", f.stateCopy)]
-        let shown = parts.filter { $0.1 > 0 }.map { "\($0.0) \(compact($0.1))" }.joined(separator: " ")
+
         row = rect.row + rect.height - 1
         let ratio = trace.fullFlops > 0 ? String(format: "%.2f× full", f.total / trace.fullFlops) : "–"
-        line("FLOPs \(compact(f.total)) = \(ratio) (\(compact(trace.fullFlops)) at full depth): \(shown)")
+        // The breakdown keeps as many components as fit; the line is never cut mid-word.
+        var text = "FLOPs \(compact(f.total)) = \(ratio) (\(compact(trace.fullFlops)) at full depth):"
+        for (name, value) in parts where value > 0 {
+            let item = " \(name) \(compact(value))"
+            guard text.count + item.count <= w - 3 else { text += " …"; break }
+            text += item
+        }
+        line(text)
     }
 
     /// A token as a short literal: newlines and tabs escaped, quoted.

@@ -25,7 +25,8 @@ extension PlaygroundSession {
         }
         let L = model.layerCount
         line("Model", theme.heading)
-        line("\(model.name) · \(L)L · \(compact(Double(model.parameterCount))) params")
+        line(model.name)
+        line("\(L) layers · \(compact(Double(model.parameterCount))) params")
         line("Policy", theme.heading)
         line(knobs.summary)
         if !knobs.knobs.isEmpty { line("F5/F6 −/+  F7 next knob", theme.muted) }
@@ -97,7 +98,11 @@ extension PlaygroundSession {
     /// Cost as a fraction of full depth: never a negative "saving".
     func costText(_ s: Suggestion) -> [String] {
         guard let ratio = costRatio(s) else { return ["cost –"] }
-        if ratio > 1.005 { return [String(format: "cost %.2f× full FLOPs", ratio), "  (controller and heads overhead)"] }
+        // Above 1×, say what the extra work is: drafts and verification, or the decision heads.
+        if ratio > 1.005 {
+            let why = knobs.speculative != nil ? "  (drafts and verification)" : "  (controller and heads overhead)"
+            return [String(format: "cost %.2f× full FLOPs", ratio), why]
+        }
         return [String(format: "cost %.2f× full FLOPs", ratio)]
     }
 

@@ -116,3 +116,23 @@ import Testing
         try check(Harness(width: 50, height: 10).render(), "too-small")
     }
 }
+
+extension GoldenScreenTests {
+    /// The inspector at 30 layers: the selected ghost token reversed in the editor, the layers
+    /// around its exit layer when not all fit, no line cut; then the first token, which has
+    /// no per-layer decisions.
+    @Test func inspectorAt30Layers() throws {
+        let exits = [30, 24, 12, 29]
+        let h = Harness(text: Self.source, engine: ScriptedEngine(tokens: Self.deepTokens(exits, of: 30)), width: 140, height: 40,
+                        policy: .sec, model: Fixtures.model(layers: 30))
+        atEndOfRet(h)
+        h.press(.function(4), .ctrlSpace)
+        h.waitForModel()
+        let requests = h.engine.requests.count
+        h.press(.alt("n"), .alt("n"))
+        try check(h.render(), "inspector-30L")
+        h.press(.alt("p"), .alt("p"), .alt("p"))
+        try check(h.render(), "inspector-30L-first")
+        #expect(h.engine.requests.count == requests) // selecting never asks the model
+    }
+}
