@@ -554,12 +554,12 @@ public final class PlaygroundSession {
         if let e = s.error { return "completion failed: \(e)" }
         if let stop = s.result?.stop {
             let p = stop.stopProbability.map { String(format: ", p=%.2f", $0) } ?? ""
-            let after = s.tokens.isEmpty ? "" : " after \(s.tokens.count) tokens"
+            let after = s.tokens.isEmpty ? "" : " after \(plural(s.tokens.count, "token"))"
             return "⊘ stopped at layer \(stop.exitLayer)\(p)\(after)"
         }
-        if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(s.tokens.count) tokens" }
+        if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(plural(s.tokens.count, "token"))" }
         if s.text.isEmpty { return "no suggestion (Ctrl-Space asks again, Alt-] samples another)" }
-        return "\(s.tokens.count) tokens, mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
+        return "\(plural(s.tokens.count, "token")), mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
     }
 
     /// Text to put in a recovery file when killed (nil when nothing is unsaved).
