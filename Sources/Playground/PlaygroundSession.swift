@@ -453,6 +453,8 @@ public final class PlaygroundSession {
         var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
                                                                     lineAfter: String(line.dropFirst(buffer.cursor.column))))
         s.alternative = sample
+        s.policy = knobs.kind.rawValue
+        s.setting = knobs.summary.replacingOccurrences(of: "▸", with: "")
         if sample == 0 { alternatives = []; alternativeIndex = 0 }
         suggestion = s
         requestTime = now
@@ -520,7 +522,7 @@ public final class PlaygroundSession {
     private func log(_ s: Suggestion) {
         guard !s.shownText.isEmpty, !loggedJobs.contains(s.job) else { return }
         markLogged(s)
-        stats.record(shown: knobs.kind.rawValue, accepted: s.acceptedChars > 0)
+        stats.record(shown: s.policy, accepted: s.acceptedChars > 0)
         guard let path = options.logPath else { return }
         if sessionLog == nil { sessionLog = SessionLog(path: path) }
         var acceptedTokens = 0, position = 0
@@ -531,8 +533,8 @@ public final class PlaygroundSession {
         }
         let decode = s.tokens.dropFirst().map(\.seconds)
         let record = SuggestionRecord(
-            time: Date().timeIntervalSince1970, model: model.name, layers: model.layerCount, policy: knobs.kind.rawValue,
-            setting: knobs.summary.replacingOccurrences(of: "▸", with: ""), alternative: s.alternative, shown: s.shownText,
+            time: Date().timeIntervalSince1970, model: model.name, layers: model.layerCount, policy: s.policy,
+            setting: s.setting, alternative: s.alternative, shown: s.shownText,
             shownChars: s.shownText.count, acceptedChars: s.acceptedChars, acceptedTokens: s.acceptedChars > 0 ? acceptedTokens : 0,
             typedChars: s.typedChars, exitLayers: s.tokens.map(\.trace.exitLayer),
             firstTokenMs: s.firstTokenLatency.map { $0 * 1000 },

@@ -85,6 +85,9 @@ public struct Suggestion: Sendable {
     public var firstTokenLatency: Double?
     /// Sampled alternative (Alt-]): which one, counting from 0 for the greedy one.
     public var alternative = 0
+    /// The policy kind and setting it was asked under (for the log: F2 may change them before it is retired).
+    public var policy = ""
+    public var setting = ""
     /// Where it was asked for (shapes its start and end).
     public var context = SuggestionContext()
     /// Characters typed through or accepted (removed from the front of the shown text).

@@ -36,6 +36,20 @@ import Testing
         #expect(h.session.stats.acceptanceSummary(policy: "fixed") == "accepted 1/2 (fixed) 50%")
     }
 
+    /// F2 retires the suggestion on screen under the policy that made it, then asks again.
+    @Test func aRerunLogsTheOldSuggestionUnderItsOwnPolicy() throws {
+        let path = temporaryLog()
+        let h = Harness(text: "ret", engine: ScriptedEngine(tokens: Self.tokens), policy: .fixed, logPath: path)
+        h.press(.end, .ctrlSpace)
+        h.waitForModel()
+        h.press(.function(2))
+        h.waitForModel()
+        h.session.shutdown()
+        let logged = try records(path)
+        #expect(logged.map(\.policy) == ["fixed", h.session.knobs.kind.rawValue])
+        #expect(logged.first?.policy != logged.last?.policy)
+    }
+
     @Test func reportSummarisesPerModelAndPolicy() throws {
         func record(_ policy: String, accepted: Int, exits: [Int], ms: Double) -> SuggestionRecord {
             SuggestionRecord(time: 0, model: "m", layers: 30, policy: policy, setting: policy, alternative: 0, shown: "abc",
