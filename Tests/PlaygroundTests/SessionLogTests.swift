@@ -78,3 +78,23 @@ import Testing
         }
     }
 }
+
+/// Help scrolls on short terminals; a key that is not a scroll key closes it and does nothing else.
+@Suite struct HelpScrollTests {
+    @Test func arrowsAndPagesScrollOtherKeysClose() {
+        let h = Harness(text: "x", width: 80, height: 24)
+        _ = h.render()
+        h.press(.function(1))
+        let first = h.render().text
+        h.press(.pageDown)
+        #expect(h.session.showHelp)
+        let second = h.render().text
+        #expect(first != second)
+        #expect(second.contains("first token"))   // the legend at the end of the help
+        h.press(.pageDown, .pageDown, .pageDown)
+        #expect(h.render().text == second)          // clamped at the end
+        h.press(.character("q"))
+        #expect(!h.session.showHelp)
+        #expect(h.session.buffer.text == "x")
+    }
+}
