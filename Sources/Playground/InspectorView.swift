@@ -41,15 +41,14 @@ extension PlaygroundSession {
         header.append("  exit layer \(trace.exitLayer)/\(model.layerCount)", .plain)
         if let d = trace.draft { header.append("  draft \(d.rawValue)", .plain) }
         if !thresholds.isEmpty && index > 0 { header.append("  " + thresholds, theme.muted) }
-        if index == 0 { header.append("  P: first token, from the prompt's full-depth pass", theme.muted) }
+        if index == 0 { header.append("  (P: prompt pass, full depth)", theme.muted) }
         if row < rect.row + rect.height { header.draw(on: screen, row: row, column: rect.column + 1, skip: 0, width: w - 1); row += 1 }
 
         line(" L  top-1           top-2           top-3           stop  exit  cont  signal", theme.muted)
         let byLayer = Dictionary(trace.layers.map { ($0.layer, $0) }, uniquingKeysWith: { a, _ in a })
         let lastRow = rect.row + rect.height - 1 // the FLOPs line
         if byLayer.isEmpty {
-            line(index == 0 ? "the first token comes from the prompt's full-depth pass: no per-layer decisions were made"
-                            : "per-layer top-3 was not recorded: Ctrl-Space asks again with the inspector open", theme.muted)
+            line("per-layer top-3 was not recorded: Ctrl-Space asks again with the inspector open", theme.muted)
         } else {
             let room = max(1, lastRow - row)
             let L = max(1, model.layerCount)
