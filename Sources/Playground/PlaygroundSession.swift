@@ -77,6 +77,10 @@ public final class PlaygroundSession {
         self.options = options
         knobs = PolicyKnobs(model.supports(policy) ? policy : .full, layerCount: model.layerCount)
         stats = SessionStats(layerCount: model.layerCount)
+        if !model.supports(policy) {
+            // Said, not silent: a demo on a model without a controller must not pass for sec.
+            say("\(policy.kind.rawValue) needs \(model.hasExitHeads ? "a controller" : "exit heads") that \(model.name) lacks: using full (F2 cycles what it can run)")
+        }
         if let readOnlyReason { say(readOnlyReason, error: true) }
         // The file as it is now; `exitlens play` replaces this by the state it read the text at.
         disk = path.flatMap(DiskState.current)

@@ -98,3 +98,14 @@ import Testing
         #expect(h.session.buffer.text == "x")
     }
 }
+
+@Suite struct UnsupportedPolicyTests {
+    /// A policy the model cannot run falls back to full, and the status line says why.
+    @Test func fallbackIsSaid() {
+        let noController = ModelInfo(name: "lens-30L", layerCount: 30, embeddingSize: 64, parameterCount: 1, hasExitHeads: true,
+                                     hasController: false, tokenText: { "t\($0)" })
+        let h = Harness(policy: .sec, model: noController)
+        #expect(h.session.knobs.kind == .full)
+        #expect(h.session.message?.hasPrefix("sec needs a controller that lens-30L lacks") == true)
+    }
+}
