@@ -31,10 +31,10 @@ struct Play: ParsableCommand {
 
     /// `--colors`: how many colours to use.
     enum Colors: String, CaseIterable, ExpressibleByArgument {
-        case auto, full256 = "256", eight = "8", off = "none"
+        case auto, truecolor, full256 = "256", eight = "8", off = "none"
     }
 
-    @Option(help: "Colours: auto (from the terminal and NO_COLOR), 256, 8 or none.")
+    @Option(help: "Colours: auto (from the terminal and NO_COLOR; truecolor with TERM=xterm-direct), truecolor, 256, 8 or none.")
     var colors: Colors = .auto
 
     @Option(help: "Replay this keystroke script on an in-memory screen instead of the terminal.")
@@ -126,7 +126,9 @@ struct Play: ParsableCommand {
             throw CommandError("\(error)")
         }
         var mode = screen.colorMode
-        if colors == .eight && mode == .full256 { mode = .eight }
+        // Fewer colours than the terminal offers, when asked (a truecolor palette needs a direct-colour terminfo).
+        if colors == .eight && mode != .none { mode = .eight }
+        if colors == .full256 && mode == .truecolor { mode = .full256 }
         options.theme = Theme(mode: mode)
         let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                         worker: worker, options: options, policy: policy)
@@ -142,6 +144,7 @@ struct Play: ParsableCommand {
     static func mode(_ colors: Colors) -> ColorMode {
         switch colors {
         case .auto, .full256: return .full256
+        case .truecolor: return .truecolor
         case .eight: return .eight
         case .off: return .none
         }

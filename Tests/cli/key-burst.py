@@ -50,9 +50,10 @@ def burst():
         else:
             tmux_name, script_name = rng.choice(SPECIAL)
             events.append(("key", tmux_name, script_name))
-            if script_name == "Ctrl-Space":
-                # A suggestion may arrive any time after Ctrl-Space; a move dismisses it before
-                # Tab could accept it (timing the in-memory replay cannot know).
+            if script_name in ("Ctrl-Space", "F2"):
+                # A suggestion may arrive any time after Ctrl-Space (or F2, which re-runs a pending
+                # one at once); a move dismisses it before Tab could accept it (timing the
+                # in-memory replay cannot know).
                 move = rng.choice(MOVES)
                 events.append(("key", move, move))
         i += 1
