@@ -14,6 +14,10 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let paths = logs.isEmpty ? [SessionLog.defaultPath()].compactMap { $0 } : logs
+        if logs.isEmpty, let path = paths.first, !FileManager.default.fileExists(atPath: path) {
+            print("no session log yet at \(path) (`exitlens play` writes it unless run with --no-log)")
+            return
+        }
         let report: SessionReport
         do { report = try SessionReport.load(paths: paths) } catch { throw CommandError("\(error)") }
         if report.rows.isEmpty {
