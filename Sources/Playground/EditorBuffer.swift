@@ -112,6 +112,19 @@ public struct EditorBuffer: Sendable {
         apply(start: cursor, end: cursor, with: text, typing: typing)
     }
 
+    /// The line Enter just indented, while nothing else was typed on it: leaving it empties it.
+    public private(set) var autoIndentedLine: Int?
+
+    /// Called before the cursor leaves its line: indentation Enter added and nothing followed is
+    /// removed, so blank lines keep no trailing spaces (as vim's autoindent does).
+    public mutating func leaveAutoIndent() {
+        guard let l = autoIndentedLine, l == cursor.line, l < lines.count, !lines[l].isEmpty,
+              lines[l].allSatisfy({ $0 == " " || $0 == "\t" }) else { autoIndentedLine = nil; return }
+        let keep = cursor
+        apply(start: TextPosition(line: l, column: 0), end: TextPosition(line: l, column: lines[l].count), with: "", typing: false)
+        place(TextPosition(line: keep.line, column: 0))
+    }
+
     /// One indentation level: a tab in files indented with tabs, else four spaces.
     public var indentUnit: String { lines[cursor.line].hasPrefix("\t") ? "\t" : "    " }
 
@@ -128,11 +141,12 @@ public struct EditorBuffer: Sendable {
             let trimmedEnd = line.dropFirst(cursor.column).prefix { $0 == " " || $0 == "\t" }.count
             apply(start: TextPosition(line: cursor.line, column: 0), end: TextPosition(line: cursor.line, column: cursor.column + trimmedEnd),
                   with: "\n" + next, typing: false)
-            return
+        } else {
+            // Spaces before the cursor would be trailing spaces on the line above: drop them.
+            let trailing = before.reversed().prefix { $0 == " " || $0 == "\t" }.count
+            apply(start: TextPosition(line: cursor.line, column: cursor.column - trailing), end: cursor, with: "\n" + next, typing: false)
         }
-        // Spaces before the cursor would be trailing spaces on the line above: drop them.
-        let trailing = before.reversed().prefix { $0 == " " || $0 == "\t" }.count
-        apply(start: TextPosition(line: cursor.line, column: cursor.column - trailing), end: cursor, with: "\n" + next, typing: false)
+        if !next.isEmpty { autoIndentedLine = cursor.line }
     }
 
     /// Backspace: in leading whitespace, back to the previous indentation level (tabs one at a
@@ -192,6 +206,7 @@ public struct EditorBuffer: Sendable {
     public var canRedo: Bool { !redoStack.isEmpty }
 
     private mutating func apply(start: TextPosition, end: TextPosition, with text: String, typing: Bool) {
+        autoIndentedLine = nil
         let before = cursor
         let oldLines = Array(lines[start.line...end.line])
         let newCount = replace(start: start, end: end, with: text)

@@ -241,6 +241,13 @@ public final class PlaygroundSession {
 
     private func move(_ change: (inout EditorBuffer) -> Void) {
         dismiss()
+        let line = buffer.cursor.line
+        var moved = buffer
+        change(&moved)
+        // Leaving a line that holds only Enter's indentation empties it (no trailing spaces).
+        if moved.cursor.line != line && buffer.autoIndentedLine == line && readOnlyReason == nil {
+            buffer.leaveAutoIndent()
+        }
         change(&buffer)
     }
 

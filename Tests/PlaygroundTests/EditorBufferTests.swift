@@ -155,6 +155,20 @@ import Testing
         #expect(c.lines == ["x = 1", ""])
     }
 
+    @Test func leavingAnAutoIndentedLineEmptiesIt() {
+        let h = Harness(text: "def f():")
+        h.press(.end, .enter)
+        #expect(h.session.buffer.lines == ["def f():", "    "])
+        h.press(.up)
+        #expect(h.session.buffer.lines == ["def f():", ""])
+        #expect(h.session.buffer.cursor.line == 0)
+        // Typed text makes the indentation the user's own.
+        h.press(.end, .enter)
+        h.type("x")
+        h.press(.up)
+        #expect(h.session.buffer.lines == ["def f():", "    x", ""])
+    }
+
     @Test func backspaceInIndentationRemovesOneLevel() {
         var b = buffer("        x", line: 0, column: 8)
         b.backspace()
