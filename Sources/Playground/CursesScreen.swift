@@ -11,10 +11,10 @@ public struct TerminalError: Error, CustomStringConvertible {
 public final class CursesScreen: Screen {
     public let colorMode: ColorMode
     private let terminal: OpaquePointer
-    private var pairs: [PairKey: Int16] = [:]
+    private var pairs: [PairKey: Int32] = [:]
     private var ended = false
 
-    private struct PairKey: Hashable { var fg: Int16, bg: Int16 }
+    private struct PairKey: Hashable { var fg: Int32, bg: Int32 }
 
     /// Starts curses on the controlling terminal. `noColor` follows NO_COLOR.
     public init(noColor: Bool) throws {
@@ -38,7 +38,9 @@ public final class CursesScreen: Screen {
         if !noColor && has_colors() {
             start_color()
             use_default_colors()
-            colorMode = cn_colors() >= 256 ? .full256 : .eight
+            // A direct-colour terminfo (TERM=xterm-direct) numbers colours as 0xRRGGBB.
+            let colors = cn_colors()
+            colorMode = colors >= 1 << 24 ? .truecolor : colors >= 256 ? .full256 : .eight
         } else {
             colorMode = .none
         }
@@ -49,12 +51,42 @@ public final class CursesScreen: Screen {
 
     public func clear() { werase(cn_stdscr()) }
 
-    private func colorNumber(_ c: TerminalColor?) -> Int16 {
+    private func colorNumber(_ c: TerminalColor?) -> Int32 {
         switch c {
         case nil: return -1
-        case .ansi(let n)?: return Int16(n)
-        case .palette(let n)?: return Int16(colorMode == .full256 ? n : n % 8)
+        case .ansi(let n)?: return Int32(n)
+        case .palette(let n)?:
+            switch colorMode {
+            case .truecolor: let c = Self.paletteRGB(n); return Int32(c.0 << 16 | c.1 << 8 | c.2)
+            case .full256: return Int32(n)
+            default: return Int32(n % 8)
+            }
+        case .rgb(let r, let g, let b)?:
+            switch colorMode {
+            case .truecolor: return Int32((r & 255) << 16 | (g & 255) << 8 | (b & 255))
+            case .full256: return Int32(Self.nearestCube(r, g, b))
+            default: return 7
+            }
         }
+    }
+
+    /// The xterm palette's RGB for index `n` (16 system colours approximated, cube, greys).
+    static func paletteRGB(_ n: Int) -> (Int, Int, Int) {
+        let levels = [0, 95, 135, 175, 215, 255]
+        switch n {
+        case 16..<232: let i = n - 16; return (levels[i / 36], levels[(i / 6) % 6], levels[i % 6])
+        case 232..<256: let v = 8 + (n - 232) * 10; return (v, v, v)
+        default:
+            let base = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229)]
+            let c = base[max(0, n) % 8]
+            return n >= 8 ? (min(255, c.0 + 50), min(255, c.1 + 50), min(255, c.2 + 50)) : c
+        }
+    }
+
+    /// The 6×6×6 cube index nearest an RGB colour.
+    static func nearestCube(_ r: Int, _ g: Int, _ b: Int) -> Int {
+        func level(_ v: Int) -> Int { v < 48 ? 0 : v < 115 ? 1 : min(5, (v - 35) / 40) }
+        return 16 + 36 * level(r) + 6 * level(g) + level(b)
     }
 
     private func attributes(_ style: CellStyle) -> Int32 {
@@ -66,13 +98,14 @@ public final class CursesScreen: Screen {
         if colorMode != .none, style.foreground != nil || style.background != nil {
             let key = PairKey(fg: colorNumber(style.foreground), bg: colorNumber(style.background))
             var pair = pairs[key]
-            if pair == nil, Int32(pairs.count + 1) < cn_color_pairs() {
-                let n = Int16(pairs.count + 1)
-                init_pair(n, key.fg, key.bg)
+            // COLOR_PAIR() encodes pairs 1…255 in the attributes: plenty for 64 layers and the UI.
+            if pair == nil, Int32(pairs.count + 1) < min(256, cn_color_pairs()) {
+                let n = Int32(pairs.count + 1)
+                init_extended_pair(n, key.fg, key.bg)
                 pairs[key] = n
                 pair = n
             }
-            if let pair { a |= cn_color_pair(Int32(pair)) }
+            if let pair { a |= cn_color_pair(pair) }
         }
         return a
     }

@@ -29,7 +29,8 @@ public struct EditorBuffer: Sendable {
     public private(set) var cursor = TextPosition(line: 0, column: 0)
     /// The column up/down try to keep across shorter lines.
     private var preferredColumn = 0
-    private var undoStack: [Edit] = []
+    /// Internal (not private) so tests can check that edits store only the lines they touch.
+    private(set) var undoStack: [Edit] = []
     private var redoStack: [Edit] = []
     /// Bumped on every change; `isModified` compares it with the saved one.
     public private(set) var version = 0
@@ -56,6 +57,12 @@ public struct EditorBuffer: Sendable {
     }
 
     public var isModified: Bool { version != savedVersion }
+
+    /// The text as Ctrl-S writes it: with a final newline, as vim's 'fixeol' does (an empty
+    /// buffer stays empty).
+    public var textForSaving: String {
+        lines == [""] && !trailingNewline ? "" : lines.joined(separator: "\n") + "\n"
+    }
     public mutating func markSaved() { savedVersion = version }
 
     /// The whole text, as saved.
@@ -69,16 +76,23 @@ public struct EditorBuffer: Sendable {
     /// Up to `limit` characters before the cursor: the prompt for a completion. Only the
     /// lines needed are joined, so a 10 MB file costs no more than a small one.
     public func textBeforeCursor(limit: Int = 6000) -> String {
-        var pieces = [String(lines[cursor.line].prefix(cursor.column))]
-        var total = pieces[0].count
-        var i = cursor.line - 1
-        while i >= 0 && total < limit {
-            pieces.append(lines[i])
-            total += lines[i].count + 1
-            i -= 1
-        }
-        let joined = pieces.reversed().joined(separator: "\n")
+        let first = promptStartLine(limit: limit)
+        var pieces = lines[first..<cursor.line].map { $0 }
+        pieces.append(String(lines[cursor.line].prefix(cursor.column)))
+        let joined = pieces.joined(separator: "\n")
         return joined.count > limit ? String(joined.suffix(limit)) : joined
+    }
+
+    /// The first line the prompt needs: lines are taken back from the cursor until `limit`
+    /// characters are reached, so the work is bounded by the limit, not by the file.
+    func promptStartLine(limit: Int) -> Int {
+        var total = cursor.column
+        var i = cursor.line
+        while i > 0 && total < limit {
+            i -= 1
+            total += lines[i].count + 1
+        }
+        return i
     }
 
     /// The character right after the cursor on its line, if any.
@@ -98,14 +112,51 @@ public struct EditorBuffer: Sendable {
         apply(start: cursor, end: cursor, with: text, typing: typing)
     }
 
-    /// Enter: a new line that keeps the current line's indentation.
-    public mutating func newline() {
-        let indent = lines[cursor.line].prefix { $0 == " " || $0 == "\t" }
-        insert("\n" + indent)
+    /// The line Enter just indented, while nothing else was typed on it: leaving it empties it.
+    public private(set) var autoIndentedLine: Int?
+
+    /// Called before the cursor leaves its line: indentation Enter added and nothing followed is
+    /// removed, so blank lines keep no trailing spaces (as vim's autoindent does).
+    public mutating func leaveAutoIndent() {
+        guard let l = autoIndentedLine, l == cursor.line, l < lines.count, !lines[l].isEmpty,
+              lines[l].allSatisfy({ $0 == " " || $0 == "\t" }) else { autoIndentedLine = nil; return }
+        let keep = cursor
+        apply(start: TextPosition(line: l, column: 0), end: TextPosition(line: l, column: lines[l].count), with: "", typing: false)
+        place(TextPosition(line: keep.line, column: 0))
     }
 
+    /// One indentation level: a tab in files indented with tabs, else four spaces.
+    public var indentUnit: String { lines[cursor.line].hasPrefix("\t") ? "\t" : "    " }
+
+    /// Enter, Python-aware: the new line keeps the indentation, one level more after a line
+    /// ending in ":"; a line holding only indentation is left empty (no trailing spaces).
+    public mutating func newline() {
+        let line = lines[cursor.line]
+        let indent = String(line.prefix { $0 == " " || $0 == "\t" })
+        let before = line.prefix(cursor.column)
+        var next = String(indent.prefix(cursor.column))
+        if before.trimmingTrailingWhitespace.hasSuffix(":") { next += indentUnit }
+        if before.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            // Auto-indent on a line left blank goes away; the new line keeps it.
+            let trimmedEnd = line.dropFirst(cursor.column).prefix { $0 == " " || $0 == "\t" }.count
+            apply(start: TextPosition(line: cursor.line, column: 0), end: TextPosition(line: cursor.line, column: cursor.column + trimmedEnd),
+                  with: "\n" + next, typing: false)
+        } else {
+            // Spaces before the cursor would be trailing spaces on the line above: drop them.
+            let trailing = before.reversed().prefix { $0 == " " || $0 == "\t" }.count
+            apply(start: TextPosition(line: cursor.line, column: cursor.column - trailing), end: cursor, with: "\n" + next, typing: false)
+        }
+        if !next.isEmpty { autoIndentedLine = cursor.line }
+    }
+
+    /// Backspace: in leading whitespace, back to the previous indentation level (tabs one at a
+    /// time); elsewhere one character.
     public mutating func backspace() {
-        if cursor.column > 0 {
+        let line = lines[cursor.line]
+        if cursor.column > 0, line.prefix(cursor.column).allSatisfy({ $0 == " " }) {
+            let width = (cursor.column - 1) / 4 * 4
+            apply(start: TextPosition(line: cursor.line, column: width), end: cursor, with: "", typing: false)
+        } else if cursor.column > 0 {
             apply(start: TextPosition(line: cursor.line, column: cursor.column - 1), end: cursor, with: "", typing: false)
         } else if cursor.line > 0 {
             apply(start: TextPosition(line: cursor.line - 1, column: lines[cursor.line - 1].count), end: cursor, with: "", typing: false)
@@ -155,6 +206,7 @@ public struct EditorBuffer: Sendable {
     public var canRedo: Bool { !redoStack.isEmpty }
 
     private mutating func apply(start: TextPosition, end: TextPosition, with text: String, typing: Bool) {
+        autoIndentedLine = nil
         let before = cursor
         let oldLines = Array(lines[start.line...end.line])
         let newCount = replace(start: start, end: end, with: text)
@@ -226,5 +278,18 @@ public struct EditorBuffer: Sendable {
 
     private mutating func breakTypingRun() {
         if var last = undoStack.last, last.typing { last.typing = false; undoStack[undoStack.count - 1] = last }
+    }
+}
+
+extension StringProtocol {
+    /// Without spaces and tabs at the end.
+    var trimmingTrailingWhitespace: SubSequence {
+        var end = endIndex
+        while end > startIndex {
+            let previous = index(before: end)
+            guard self[previous] == " " || self[previous] == "\t" else { break }
+            end = previous
+        }
+        return self[startIndex..<end]
     }
 }

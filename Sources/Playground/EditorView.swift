@@ -12,7 +12,9 @@ extension PlaygroundSession {
         guard let s = suggestion, !s.pieces.isEmpty else { return [] }
         var lines = [StyledLine()]
         for piece in s.pieces {
-            let style = ghostStyle(layer: piece.layer)
+            var style = piece.tokenIndex == 0 ? options.theme.prefillToken : ghostStyle(layer: piece.layer)
+            // The token the inspector describes is marked in the text.
+            if showInspector && piece.tokenIndex == inspectedToken { style.reverse = true }
             let parts = piece.text.split(separator: "\n", omittingEmptySubsequences: false)
             for (i, part) in parts.enumerated() {
                 if i > 0 { lines.append(StyledLine()) }

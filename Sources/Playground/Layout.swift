@@ -12,11 +12,15 @@ public struct Layout: Equatable, Sendable {
     public static let minWidth = 60
     public static let minHeight = 16
     public static let sidebarWidth = 36
+    /// Narrower terminals get a one-line summary instead of the sidebar, so code keeps ≥ 70 columns.
+    public static let compactBelow = 110
 
     public var title: Rect
     public var editor: Rect
     public var sidebar: Rect?
     public var inspector: Rect?
+    /// Below `compactBelow` columns the sidebar folds into this one-line summary.
+    public var compactSidebar: Rect?
     public var status: Rect
     public var keyBar: Rect
     public var tooSmall: Bool
@@ -26,9 +30,10 @@ public struct Layout: Equatable, Sendable {
         title = Rect(row: 0, column: 0, width: width, height: 1)
         status = Rect(row: height - 2, column: 0, width: width, height: 1)
         keyBar = Rect(row: height - 1, column: 0, width: width, height: 1)
-        let mainHeight = max(0, height - 3)
-        // The sidebar only shows when the editor keeps at least 40 columns.
-        let sideWidth = showSidebar && width - Self.sidebarWidth >= 40 ? Self.sidebarWidth : 0
+        let compact = showSidebar && width < Self.compactBelow
+        compactSidebar = compact ? Rect(row: height - 3, column: 0, width: width, height: 1) : nil
+        let mainHeight = max(0, height - 3 - (compact ? 1 : 0))
+        let sideWidth = showSidebar && !compact ? Self.sidebarWidth : 0
         let editorWidth = width - sideWidth
         sidebar = sideWidth > 0 ? Rect(row: 1, column: editorWidth, width: sideWidth, height: mainHeight) : nil
         var editorHeight = mainHeight

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One cell of the in-memory screen.
 public struct Cell: Hashable, Sendable {
     public var character: Character
@@ -91,6 +93,7 @@ public final class MemoryScreen: Screen {
             case nil: return "default"
             case .ansi(let n)?: return "ansi\(n)"
             case .palette(let n)?: return "p\(n)"
+            case .rgb(let r, let g, let b)?: return String(format: "#%02x%02x%02x", r, g, b)
             }
         }
         var parts = ["fg=\(name(s.foreground))", "bg=\(name(s.background))"]

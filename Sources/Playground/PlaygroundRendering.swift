@@ -28,6 +28,7 @@ extension PlaygroundSession {
 
         let cursor = renderEditor(on: screen, in: layout.editor)
         if let sidebar = layout.sidebar { renderSidebar(on: screen, in: sidebar) }
+        if let compact = layout.compactSidebar { renderCompactSidebar(on: screen, in: compact) }
         if let inspector = layout.inspector { renderInspector(on: screen, in: inspector) }
 
         // Status line: a message, or what the suggestion is doing.

@@ -11,6 +11,8 @@ public struct PlaygroundOptions: Sendable {
     /// Show "‹ms›" instead of timings, so golden screens compare exactly.
     public var stableTimings = false
     public var theme = Theme(mode: .full256)
+    /// Where every shown suggestion is recorded (nil: not recorded).
+    public var logPath: String?
     public init() {}
 }
 
@@ -31,9 +33,14 @@ public final class PlaygroundSession {
     /// Sampled alternatives for the current cursor (Alt-] / Alt-[), index 0 the greedy one.
     private var alternatives: [Suggestion] = []
     private var alternativeIndex = 0
+    /// Seed of the last sampled request, and how many duplicates in a row were asked again.
+    private var sampleSeed = 0
+    private var duplicateTries = 0
     public var showSidebar = true
     public private(set) var showInspector = false
     public private(set) var showHelp = false
+    /// First help line shown (the help scrolls on short terminals).
+    var helpScroll = 0
     /// Token of the current suggestion the inspector describes.
     public private(set) var inspectedToken = 0
     /// A one-line message (saved, errors, prompts) shown in the status line until the next key.
@@ -70,6 +77,10 @@ public final class PlaygroundSession {
         self.options = options
         knobs = PolicyKnobs(model.supports(policy) ? policy : .full, layerCount: model.layerCount)
         stats = SessionStats(layerCount: model.layerCount)
+        if !model.supports(policy) {
+            // Said, not silent: a demo on a model without a controller must not pass for sec.
+            say("\(policy.kind.rawValue) needs \(model.hasExitHeads ? "a controller" : "exit heads") that \(model.name) lacks: using full (F2 cycles what it can run)")
+        }
         if let readOnlyReason { say(readOnlyReason, error: true) }
         // The file as it is now; `exitlens play` replaces this by the state it read the text at.
         disk = path.flatMap(DiskState.current)
@@ -98,9 +109,18 @@ public final class PlaygroundSession {
         if key == .resize { return .keepGoing }
         if conflictPending { answerConflict(key); return .keepGoing }
         if showHelp {
-            // Any key closes help; it does nothing else — except save and quit, which must
-            // never be lost (the editor fuzzer found Ctrl-S swallowed by the help screen).
-            showHelp = false
+            // Arrows and page keys scroll the help; any other key closes it and does nothing else —
+            // except save and quit, which must never be lost (the editor fuzzer found Ctrl-S
+            // swallowed by the help screen).
+            let page = max(1, screenSize.height - 4)
+            switch key {
+            case .down: helpScroll += 1
+            case .up: helpScroll = max(0, helpScroll - 1)
+            case .pageDown: helpScroll += page
+            case .pageUp: helpScroll = max(0, helpScroll - page)
+            default: showHelp = false
+            }
+            if showHelp { helpScroll = min(helpScroll, helpScrollLimit); return .keepGoing }
             if key != .ctrl("s") && key != .ctrl("q") { return .keepGoing }
         }
         let wasArmed = quitArmed
@@ -123,14 +143,15 @@ public final class PlaygroundSession {
         case .ctrl("c"): say("Ctrl-Q quits (Ctrl-C does nothing here, so it cannot lose text)")
         case .ctrl("z"): edit { $0.undo() }
         case .ctrl("y"): edit { $0.redo() }
-        case .function(1): showHelp = true
+        case .function(1): showHelp = true; helpScroll = 0
         case .function(2):
             knobs.cycle(available: model.supports)
-            say("policy: \(knobs.summary) (next suggestion)")
+            say("policy: \(knobs.summary)")
+            rerun(now: now)
         case .function(3): showSidebar.toggle()
         case .function(4), .alt("i"): toggleInspector(now: now)
-        case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)")
-        case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)")
+        case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)"); rerun(now: now)
+        case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)"); rerun(now: now)
         case .function(7): knobs.selectNextKnob(); say("policy: \(knobs.summary)")
         case .alt("n"): selectToken(by: 1)
         case .alt("p"): selectToken(by: -1)
@@ -195,6 +216,7 @@ public final class PlaygroundSession {
         if var s = suggestion, s.text.first == c {
             buffer.insert(String(c))
             s.dropPrefix(1)
+            s.typedChars += 1
             suggestion = s
             alternatives = []
             return
@@ -221,6 +243,13 @@ public final class PlaygroundSession {
 
     private func move(_ change: (inout EditorBuffer) -> Void) {
         dismiss()
+        let line = buffer.cursor.line
+        var moved = buffer
+        change(&moved)
+        // Leaving a line that holds only Enter's indentation empties it (no trailing spaces).
+        if moved.cursor.line != line && buffer.autoIndentedLine == line && readOnlyReason == nil {
+            buffer.leaveAutoIndent()
+        }
         change(&buffer)
     }
 
@@ -240,14 +269,16 @@ public final class PlaygroundSession {
         guard readOnlyReason == nil else { say(readOnlyReason ?? "read-only", error: true); return }
         buffer.insert(text)
         s.dropPrefix(text.count)
+        s.acceptedChars += text.count
         suggestion = s
         alternatives = []
-        if s.text.isEmpty && s.finished { suggestion = nil }
+        if s.text.isEmpty && s.finished { retire(); suggestion = nil }
     }
 
     /// Esc, cursor moves, edits: drop the suggestion and stop the model at once.
     private func dismiss() {
         if suggestion != nil || debounceDeadline != nil { worker?.cancelAll() }
+        retire()
         suggestion = nil
         alternatives = []
         alternativeIndex = 0
@@ -265,7 +296,8 @@ public final class PlaygroundSession {
             return
         }
         do {
-            disk = try DocumentFile.saveAtomically(buffer.text, format: format, to: path)
+            disk = try DocumentFile.saveAtomically(buffer.textForSaving, format: format, to: path)
+            if !buffer.trailingNewline && buffer.lines != [""] { buffer.trailingNewline = true }
             buffer.markSaved()
             lastSaveFailed = false
             DocumentFile.removeRecovery(for: path)
@@ -351,18 +383,13 @@ public final class PlaygroundSession {
         say("restored unsaved text from the recovery file (Ctrl-Z undoes, Ctrl-S saves)")
     }
 
+    /// Opening the inspector shows what was recorded; it never starts a completion (the
+    /// suggestion on screen is the one inspected). Top-3 per layer is recorded for
+    /// suggestions asked for while it is open.
     private func toggleInspector(now: Double) {
         showInspector.toggle()
         guard showInspector else { return }
         inspectedToken = suggestion?.firstShownTokenIndex ?? 0
-        // Per-layer top-3 is only recorded while the inspector is open: ask again for the
-        // same (greedy, so identical) suggestion when the shown one lacks it and is untouched.
-        if let s = suggestion, s.finished, s.alternative == 0, s.error == nil, s.tokens.count > 1,
-           s.text == s.tokens.map(\.text).joined(),
-           s.tokens.dropFirst().contains(where: { $0.trace.layers.first?.topTokens == nil }) {
-            keystrokeTime = now
-            startRequest(sample: 0, now: now)
-        }
     }
 
     private func selectToken(by delta: Int) {
@@ -378,6 +405,22 @@ public final class PlaygroundSession {
             debounceDeadline = nil
             startRequest(sample: 0, now: now)
         }
+    }
+
+    /// A new policy or threshold: the suggestion on screen (or the one asked for) is asked
+    /// again at once under it, so a comparison takes one key.
+    private func rerun(now: Double) {
+        guard suggestion != nil || debounceDeadline != nil else { return }
+        dismiss()
+        requestNow(now: now)
+    }
+
+    /// `make run`'s first minute: the cursor at the end of the last line with text (the sample
+    /// stops mid-statement) and a suggestion asked for at once.
+    public func startDemo(now: Double) {
+        let last = buffer.lines.lastIndex { !$0.allSatisfy { $0 == " " || $0 == "\t" } } ?? 0
+        buffer.move(to: TextPosition(line: last, column: buffer.lines[last].count))
+        requestNow(now: now)
     }
 
     /// Ctrl-Space, or `--script`'s waits: ask now instead of after the pause.
@@ -417,13 +460,20 @@ public final class PlaygroundSession {
 
     private func startRequest(sample: Int, now: Double) {
         guard readOnlyReason == nil, let worker else { return }
+        if sample == 0 { retire() } else if let s = suggestion, s.alternative == sample { log(s) }
         nextJob += 1
-        var s = Suggestion(job: nextJob)
+        let line = buffer.lines[buffer.cursor.line]
+        var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
+                                                                    lineAfter: String(line.dropFirst(buffer.cursor.column))))
         s.alternative = sample
+        s.policy = knobs.kind.rawValue
+        s.setting = knobs.summary.replacingOccurrences(of: "▸", with: "")
         if sample == 0 { alternatives = []; alternativeIndex = 0 }
         suggestion = s
         requestTime = now
-        let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sample)) : .greedy
+        // Every sampled request gets a fresh seed, so asking again after a duplicate differs.
+        if sample > 0 { sampleSeed += 1 }
+        let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sampleSeed)) : .greedy
         let request = CompletionRequest(prompt: buffer.textBeforeCursor(), maxTokens: options.maxTokens, sampling: sampling,
                                         policy: knobs.policy, speculative: sample > 0 ? nil : knobs.speculative,
                                         traceTopK: showInspector ? 3 : 0)
@@ -443,10 +493,21 @@ public final class PlaygroundSession {
                 }
                 stats.record(token: token, isFirst: first)
                 s.append(token)
+                let shown = s.text
+                if shown.count > s.shownText.count && s.consumed == 0 { s.shownText = shown }
             case .finished(_, let result):
                 s.finished = true
                 s.result = result
                 stats.record(result: result)
+                // A sampled alternative that repeats one already offered (or shows nothing) is
+                // replaced by another sample, a few times at most.
+                if s.alternative > 0, duplicateTries < 4,
+                   s.text.isEmpty || alternatives.enumerated().contains(where: { $0.offset != s.alternative && $0.element.text == s.text }) {
+                    duplicateTries += 1
+                    startRequest(sample: s.alternative, now: now)
+                    return
+                }
+                if s.alternative > 0 { duplicateTries = 0 }
             case .failed(_, let error):
                 s.finished = true
                 s.error = error
@@ -460,26 +521,70 @@ public final class PlaygroundSession {
         }
     }
 
+    /// The suggestion (and its sampled alternatives) leave the screen: each one shown is logged
+    /// and counted in the acceptance rate.
+    private func retire() {
+        var all = alternatives
+        if let s = suggestion {
+            if s.alternative < all.count { all[s.alternative] = s } else { all.append(s) }
+        }
+        for s in all { log(s) }
+        alternatives = []
+    }
+
+    private func log(_ s: Suggestion) {
+        guard !s.shownText.isEmpty, !loggedJobs.contains(s.job) else { return }
+        markLogged(s)
+        stats.record(shown: s.policy, accepted: s.acceptedChars > 0)
+        guard let path = options.logPath else { return }
+        if sessionLog == nil { sessionLog = SessionLog(path: path) }
+        var acceptedTokens = 0, position = 0
+        let accepted = s.typedChars + s.acceptedChars
+        for t in s.tokens {
+            position += t.text.count
+            if position <= accepted + s.context.shape(s.rawText).lead { acceptedTokens += 1 } else { break }
+        }
+        let decode = s.tokens.dropFirst().map(\.seconds)
+        let record = SuggestionRecord(
+            time: Date().timeIntervalSince1970, model: model.name, layers: model.layerCount, policy: s.policy,
+            setting: s.setting, alternative: s.alternative, shown: s.shownText,
+            shownChars: s.shownText.count, acceptedChars: s.acceptedChars, acceptedTokens: s.acceptedChars > 0 ? acceptedTokens : 0,
+            typedChars: s.typedChars, exitLayers: s.tokens.map(\.trace.exitLayer),
+            firstTokenMs: s.firstTokenLatency.map { $0 * 1000 },
+            perTokenMs: decode.isEmpty ? nil : decode.reduce(0, +) / Double(decode.count) * 1000,
+            costRatio: costRatio(s), stopped: s.result?.stop != nil)
+        sessionLog?.append(record)
+        if let failure = sessionLog?.failure, !logFailureShown { logFailureShown = true; say(failure, error: true) }
+    }
+
+    /// Jobs already logged (an alternative can be retired twice: cycled away, then dismissed).
+    private func markLogged(_ s: Suggestion) { loggedJobs.insert(s.job) }
+    private var loggedJobs = Set<Int>()
+    private var sessionLog: SessionLog?
+    private var logFailureShown = false
+
     /// What the status line says about the suggestion.
     public var suggestionStatus: String {
-        guard let s = suggestion else { return debounceDeadline != nil ? "…" : "" }
+        guard let s = suggestion else { return debounceDeadline != nil ? "…" : "type, or Ctrl-Space to ask · F1 keys" }
         if let e = s.error { return "completion failed: \(e)" }
         if let stop = s.result?.stop {
             let p = stop.stopProbability.map { String(format: ", p=%.2f", $0) } ?? ""
-            let after = s.tokens.isEmpty ? "" : " after \(s.tokens.count) tokens"
+            let after = s.tokens.isEmpty ? "" : " after \(plural(s.tokens.count, "token"))"
             return "⊘ stopped at layer \(stop.exitLayer)\(p)\(after)"
         }
-        if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(s.tokens.count) tokens" }
-        if s.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && s.tokens.allSatisfy({ $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            return "no suggestion"
-        }
-        return "\(s.tokens.count) tokens, mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
+        if !s.finished { return s.tokens.isEmpty ? "… thinking (\(knobs.kind.rawValue))" : "streaming: \(plural(s.tokens.count, "token"))" }
+        if s.text.isEmpty { return "no suggestion (Ctrl-Space asks again, Alt-] samples another)" }
+        return "\(plural(s.tokens.count, "token")), mean exit layer \(String(format: "%.1f", s.result?.meanExitLayer ?? 0)) — Tab accept, Esc dismiss"
     }
 
     /// Text to put in a recovery file when killed (nil when nothing is unsaved).
     public var unsavedText: String? { buffer.isModified && readOnlyReason == nil ? buffer.text : nil }
 
-    public func shutdown() { worker?.shutdown() }
+    /// Quitting: the suggestion on screen is logged, then the worker stops.
+    public func shutdown() {
+        retire()
+        worker?.shutdown()
+    }
 
     /// Events the worker has delivered since the last call.
     public func drainWorker() -> [WorkerEvent] { worker?.drain() ?? [] }

@@ -1,7 +1,9 @@
-/// A colour a cell can be drawn in: one of the 8 ANSI colours or a 256-colour palette index.
+/// A colour a cell can be drawn in: one of the 8 ANSI colours, a 256-colour palette index, or
+/// 24-bit RGB (truecolor terminals; others show the nearest palette colour).
 public enum TerminalColor: Hashable, Sendable {
     case ansi(Int)
     case palette(Int)
+    case rgb(Int, Int, Int)
 }
 
 /// How one cell looks: colours and attributes. Attributes matter on their own because

@@ -19,6 +19,22 @@ public struct SessionStats: Sendable {
         exitHistogram = Array(repeating: 0, count: max(1, layerCount))
     }
 
+    /// Suggestions shown and suggestions (partly) accepted, per policy name.
+    public private(set) var shown: [String: Int] = [:]
+    public private(set) var accepted: [String: Int] = [:]
+
+    public mutating func record(shown policy: String, accepted wasAccepted: Bool) {
+        shown[policy, default: 0] += 1
+        if wasAccepted { accepted[policy, default: 0] += 1 }
+    }
+
+    /// "accepted 3/7 (sec)" for the sidebar, nil before anything was shown under `policy`.
+    public func acceptanceSummary(policy: String) -> String? {
+        guard let n = shown[policy], n > 0 else { return nil }
+        let a = accepted[policy] ?? 0
+        return "accepted \(a)/\(n) (\(policy)) \(Int((Double(a) / Double(n) * 100).rounded()))%"
+    }
+
     public mutating func record(firstTokenLatency: Double) { firstTokenLatencies.append(firstTokenLatency) }
 
     public mutating func record(token: GeneratedToken, isFirst: Bool) {

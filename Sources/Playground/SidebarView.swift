@@ -25,20 +25,17 @@ extension PlaygroundSession {
         }
         let L = model.layerCount
         line("Model", theme.heading)
-        line("\(model.name) · \(L)L · \(compact(Double(model.parameterCount))) params")
+        line(model.name)
+        line("\(L) layers · \(compact(Double(model.parameterCount))) params")
         line("Policy", theme.heading)
         line(knobs.summary)
         if !knobs.knobs.isEmpty { line("F5/F6 −/+  F7 next knob", theme.muted) }
 
         line("Suggestion", theme.heading)
         if let s = suggestion, !s.tokens.isEmpty {
-            let flops = s.tokens.reduce(0) { $0 + $1.trace.flops.total } + (s.result?.stop?.flops.total ?? 0)
-            let full = s.tokens.reduce(0) { $0 + $1.trace.fullFlops }
             let mean = Double(s.tokens.map(\.trace.exitLayer).reduce(0, +)) / Double(s.tokens.count)
-            line("tokens \(s.tokens.count)   mean exit \(String(format: "%.1f", mean))/\(L)")
-            let saved = full > 0 ? (1 - flops / full) * 100 : 0
-            line("FLOPs \(compact(flops)) of \(compact(full)) full")
-            line(String(format: "saved %.0f%%", saved))
+            line("\(plural(s.tokens.count, "token"))   mean exit \(String(format: "%.1f", mean))/\(L)")
+            for l in costText(s) { line(l) }
             line("first token \(milliseconds(s.firstTokenLatency))")
             let decode = s.tokens.dropFirst().map(\.seconds)
             if !decode.isEmpty {
@@ -47,19 +44,12 @@ extension PlaygroundSession {
                 line("\(options.stableTimings ? "‹ms›" : String(format: perToken < 0.001 ? "%.2f ms" : "%.1f ms", perToken * 1000))/token · \(rate)")
             }
             if let r = s.result { line("prefix reuse \(r.reusedPromptTokens)/\(r.promptTokenCount) tokens") }
-            var layers = StyledLine()
-            layers.append("layers ", .plain)
-            for (i, t) in s.tokens.prefix(max(0, (w - 7) / 2)).enumerated() {
-                // One character per token: layers 1–9 as digits, 10 and up as a, b, c… (base 36).
-                layers.append(String(t.trace.exitLayer, radix: 36), ghostStyle(layer: t.trace.exitLayer).with(dim: false))
-                if i < s.tokens.count - 1 { layers.append(" ", .plain) }
-            }
-            styled(layers)
+            styled(exitStrip(s, width: w))
         } else {
             line(suggestion == nil ? "none" : suggestionStatus, theme.muted)
         }
 
-        line("Session (\(stats.completions) completions)", theme.heading)
+        line("Session (\(plural(stats.completions, "completion")))", theme.heading)
         let p50 = SessionStats.percentile(stats.firstTokenLatencies, 50), p95 = SessionStats.percentile(stats.firstTokenLatencies, 95)
         line("first token p50 \(milliseconds(p50))")
         line("            p95 \(milliseconds(p95))")
@@ -71,46 +61,150 @@ extension PlaygroundSession {
         if stats.promptTokens > 0 {
             line("prefix cache \(stats.reusedPromptTokens)/\(stats.promptTokens) reused")
         }
-        // The histogram needs its heading, one bar and the legend row; skip it on short panels.
-        guard row + 3 <= rect.row + rect.height else {
-            if row < rect.row + rect.height { drawLegend(on: screen, row: rect.row + rect.height - 1, in: rect) }
-            return
+        if let acceptance = stats.acceptanceSummary(policy: knobs.kind.rawValue) { line(acceptance) }
+        // The legend goes at the bottom; the histogram takes the rows between.
+        let legend = legendLines(width: w)
+        let bottom = rect.row + rect.height - legend.count
+        if row + 3 <= bottom {
+            line("Exit layers (all tokens)", theme.heading)
+            drawHistogram(on: screen, rows: row..<bottom, column: rect.column + 2, width: w)
         }
-        line("Exit layers (all tokens)", theme.heading)
-        let total = stats.exitHistogram.reduce(0, +)
-        let top = stats.exitHistogram.max() ?? 0
-        let barWidth = max(1, w - 10)
-        // With many layers, group them so the histogram fits the panel.
-        let rowsLeft = rect.row + rect.height - row - 2
-        let group = max(1, Int((Double(L) / Double(max(1, rowsLeft))).rounded(.up)))
-        var start = 1
-        while start <= L && row < rect.row + rect.height - 2 {
-            let end = min(L, start + group - 1)
-            let count = stats.exitHistogram[(start - 1)...(end - 1)].reduce(0, +)
-            var bar = StyledLine()
-            bar.append(String(format: "%2d ", end), .plain)
-            bar.append(histogramBar(count, of: max(top * group, 1), width: barWidth), ghostStyle(layer: end).with(dim: false))
-            let share = total > 0 ? Int((Double(count) / Double(total) * 100).rounded()) : 0
-            bar.append(" \(share)%", theme.muted)
-            styled(bar)
-            start = end + 1
+        var legendRow = max(row, bottom)
+        for l in legend where legendRow < rect.row + rect.height {
+            l.draw(on: screen, row: legendRow, column: rect.column + 2, skip: 0, width: w)
+            legendRow += 1
         }
-        // The legend takes the last row, and only when nothing was drawn there.
-        if row < rect.row + rect.height { drawLegend(on: screen, row: rect.row + rect.height - 1, in: rect) }
     }
 
-    /// The colour ramp's legend, shallow to deep.
-    private func drawLegend(on screen: Screen, row: Int, in rect: Rect) {
-        let theme = options.theme, L = model.layerCount
-        var legend = StyledLine()
-        legend.append("shallow ", theme.muted)
-        for step in 0..<theme.rampSteps {
-            let layer = L <= 1 ? 1 : 1 + Int((Double(step) + 0.5) / Double(theme.rampSteps) * Double(L - 1))
-            legend.append("█", ghostStyle(layer: layer).with(dim: false))
+    /// The sidebar in one line, for terminals under `Layout.compactBelow` columns.
+    func renderCompactSidebar(on screen: Screen, in rect: Rect) {
+        let theme = options.theme
+        var l = StyledLine()
+        l.append("│ ", theme.border)
+        l.append(knobs.summary, .plain)
+        if let s = suggestion, !s.tokens.isEmpty {
+            let mean = Double(s.tokens.map(\.trace.exitLayer).reduce(0, +)) / Double(s.tokens.count)
+            l.append(" · mean exit \(String(format: "%.1f", mean))/\(model.layerCount)", .plain)
+            if let r = costRatio(s) { l.append(String(format: " · %.2f× full", r), .plain) }
+            l.append(" · ", .plain)
+            l.runs += exitStrip(s, width: max(6, rect.width - l.length - 10)).runs
+        } else {
+            l.append(" · \(model.layerCount) layers", .plain)
         }
-        legend.append(" deep", theme.muted)
-        legend.draw(on: screen, row: row, column: rect.column + 2, skip: 0, width: rect.width - 2)
+        l.append("  F3 hides", theme.muted)
+        l.draw(on: screen, row: rect.row, column: rect.column, skip: 0, width: rect.width)
     }
+
+    /// Cost as a fraction of full depth: never a negative "saving".
+    func costText(_ s: Suggestion) -> [String] {
+        guard let ratio = costRatio(s) else { return ["cost –"] }
+        // Above 1×, say what the extra work is: drafts and verification, or the decision heads.
+        if ratio > 1.005 {
+            let why = knobs.speculative != nil ? "  (drafts and verification)" : "  (controller and heads overhead)"
+            return [String(format: "cost %.2f× full FLOPs", ratio), why]
+        }
+        return [String(format: "cost %.2f× full FLOPs", ratio)]
+    }
+
+    /// FLOPs spent on the suggestion (a stop step included) over what full depth would spend.
+    func costRatio(_ s: Suggestion) -> Double? {
+        let flops = s.tokens.reduce(0) { $0 + $1.trace.flops.total } + (s.result?.stop?.flops.total ?? 0)
+        let full = s.tokens.reduce(0) { $0 + $1.trace.fullFlops }
+        return full > 0 ? flops / full : nil
+    }
+
+    /// The exit layer of each token, as numbers in the layer's colour; the first token (from
+    /// the prompt's full-depth pass) is "P".
+    func exitStrip(_ s: Suggestion, width: Int) -> StyledLine {
+        var strip = StyledLine()
+        strip.append("exit", .plain)
+        var used = 4
+        for (i, t) in s.tokens.enumerated() {
+            let label = i == 0 ? "P" : String(t.trace.exitLayer)
+            guard used + 1 + label.count <= width - (i < s.tokens.count - 1 ? 2 : 0) else {
+                strip.append(" …", options.theme.muted)
+                break
+            }
+            strip.append(" ", .plain)
+            strip.append(label, i == 0 ? options.theme.prefillToken : ghostStyle(layer: t.trace.exitLayer).with(dim: false))
+            used += 1 + label.count
+        }
+        return strip
+    }
+
+    /// The session's exit-layer histogram in `rows`: one bar per layer when they fit, else per group.
+    func drawHistogram(on screen: Screen, rows: Range<Int>, column: Int, width: Int) {
+        let L = model.layerCount
+        guard !rows.isEmpty else { return }
+        let total = stats.exitHistogram.reduce(0, +)
+        let group = max(1, (L + rows.count - 1) / rows.count)
+        var counts: [(ClosedRange<Int>, Int)] = []
+        var start = 1
+        while start <= L {
+            let end = min(L, start + group - 1)
+            counts.append((start...end, stats.exitHistogram[(start - 1)...(end - 1)].reduce(0, +)))
+            start = end + 1
+        }
+        let top = max(1, counts.map(\.1).max() ?? 1)
+        let labelWidth = group == 1 ? String(L).count : 2 * String(L).count + 1
+        let barWidth = max(1, width - labelWidth - 6)
+        for (i, (range, count)) in counts.enumerated() where i < rows.count {
+            var bar = StyledLine()
+            let label = range.count == 1 ? String(range.lowerBound) : "\(range.lowerBound)-\(range.upperBound)"
+            bar.append(String(repeating: " ", count: max(0, labelWidth - label.count)) + label + " ", .plain)
+            let style = ghostStyle(layer: (range.lowerBound + range.upperBound) / 2).with(dim: false)
+            let drawn = histogramBar(count, of: top, width: barWidth)
+            bar.append(drawn.isEmpty && count > 0 ? "▏" : drawn, style)
+            let share = total > 0 ? Int((Double(count) / Double(total) * 100).rounded()) : 0
+            bar.append(" \(share)%", options.theme.muted)
+            bar.draw(on: screen, row: rows.lowerBound + i, column: column, skip: 0, width: width)
+        }
+    }
+
+    /// The numbered colour legend: every layer (256 colours, truecolor) or band (8 colours, no
+    /// colour) with its number, then the first token's own style.
+    func legendLines(width: Int) -> [StyledLine] {
+        let theme = options.theme, L = model.layerCount
+        var lines: [StyledLine] = []
+        var current = StyledLine()
+        current.append("layer", theme.muted)
+        var used = 5
+        func chip(_ label: String, _ style: CellStyle) {
+            if used + 1 + label.count > width {
+                lines.append(current)
+                current = StyledLine()
+                current.append("     ", .plain)
+                used = 5
+            }
+            current.append(" ", .plain)
+            current.append(label, style)
+            used += 1 + label.count
+        }
+        switch theme.mode {
+        case .full256, .truecolor:
+            let digits = String(L).count
+            for layer in 1...max(1, L) {
+                var style = ghostStyle(layer: layer).with(dim: false)
+                style.reverse = true
+                let n = String(layer)
+                chip(String(repeating: " ", count: digits - n.count) + n, style)
+            }
+        case .eight, .none:
+            for step in 0..<theme.rampSteps(layerCount: L) {
+                let band = theme.band(step, layerCount: L)
+                let label = band.count == 1 ? String(band.lowerBound) : "\(band.lowerBound)–\(band.upperBound)"
+                chip(label, ghostStyle(layer: band.lowerBound).with(dim: false))
+            }
+        }
+        lines.append(current)
+        var first = StyledLine()
+        first.append("P", theme.prefillToken)
+        first.append(theme.mode == .none ? " (dim): first token, prompt pass" : ": first token, prompt pass", theme.muted)
+        lines.append(first)
+        return lines
+    }
+
+    func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
     /// A Unicode bar with eighth-block resolution.
     func histogramBar(_ value: Int, of maximum: Int, width: Int) -> String {

@@ -31,10 +31,10 @@ struct Play: ParsableCommand {
 
     /// `--colors`: how many colours to use.
     enum Colors: String, CaseIterable, ExpressibleByArgument {
-        case auto, full256 = "256", eight = "8", off = "none"
+        case auto, truecolor, full256 = "256", eight = "8", off = "none"
     }
 
-    @Option(help: "Colours: auto (from the terminal and NO_COLOR), 256, 8 or none.")
+    @Option(help: "Colours: auto (from the terminal and NO_COLOR; truecolor with TERM=xterm-direct), truecolor, 256, 8 or none.")
     var colors: Colors = .auto
 
     @Option(help: "Replay this keystroke script on an in-memory screen instead of the terminal.")
@@ -49,11 +49,21 @@ struct Play: ParsableCommand {
     @Flag(name: .customLong("stable-timings"), help: "Show ‹ms› instead of timings (for golden screens).")
     var stableTimings = false
 
+    @Option(help: "Append every shown suggestion (accepted chars and tokens, policy, exit layers, latency) to this JSON Lines log; `exitlens report` summarises it. Default: $XDG_STATE_HOME/exitlens/play-log.jsonl (not with --script).")
+    var log: String?
+
+    @Flag(name: .customLong("no-log"), help: "Record no session log.")
+    var noLog = false
+
+    @Flag(help: "Start at the end of the file's last line with text and ask for a suggestion at once (make run).")
+    var demo = false
+
     func validate() throws {
         _ = try policyOptions.configuration(defaultKind: .sec)
         guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
         guard (1...512).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1…512") }
         if dump != nil && script == nil { throw ValidationError("--dump needs --script") }
+        if log != nil && noLog { throw ValidationError("--log and --no-log contradict each other") }
     }
 
     func run() throws {
@@ -85,6 +95,8 @@ struct Play: ParsableCommand {
         options.debounce = Double(debounce) / 1000
         options.maxTokens = maxTokens
         options.stableTimings = stableTimings
+        // Scripted runs are tests and demos: they log only when asked to.
+        options.logPath = noLog ? nil : (log ?? (script == nil ? SessionLog.defaultPath() : nil))
         let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let buffer = EditorBuffer(text: opened?.text ?? "")
         let policy = try policyOptions.configuration(defaultKind: .sec)
@@ -98,6 +110,7 @@ struct Play: ParsableCommand {
             let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                             worker: worker, options: options, policy: policy)
             offerRecovery(to: session, opened: opened)
+            if demo { session.startDemo(now: monotonicSeconds()) }
             do {
                 try ScriptRunner(session: session, screen: MemoryScreen(width: parts[0], height: parts[1]), dumpDirectory: dump).run(scriptText)
             } catch {
@@ -113,11 +126,14 @@ struct Play: ParsableCommand {
             throw CommandError("\(error)")
         }
         var mode = screen.colorMode
-        if colors == .eight && mode == .full256 { mode = .eight }
+        // Fewer colours than the terminal offers, when asked (a truecolor palette needs a direct-colour terminfo).
+        if colors == .eight && mode != .none { mode = .eight }
+        if colors == .full256 && mode == .truecolor { mode = .full256 }
         options.theme = Theme(mode: mode)
         let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                         worker: worker, options: options, policy: policy)
         offerRecovery(to: session, opened: opened)
+        if demo { session.startDemo(now: monotonicSeconds()) }
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()
         screen.end()
@@ -129,6 +145,7 @@ struct Play: ParsableCommand {
     static func mode(_ colors: Colors) -> ColorMode {
         switch colors {
         case .auto, .full256: return .full256
+        case .truecolor: return .truecolor
         case .eight: return .eight
         case .off: return .none
         }

@@ -51,6 +51,22 @@ import Testing
         #expect(r.tokens.isEmpty && r.text.isEmpty && r.finishReason == .maxTokens, "\(spec): \(r.tokens.map(\.id))")
     }
 
+    /// With top-k tracing (the playground's inspector) the first token, which comes from the
+    /// prefill, gets per-layer top-k too: every layer, the last one's top-1 being the token itself,
+    /// and the completion is the same as without tracing.
+    @Test func firstTokenHasPerLayerTopTokensWhenTraced() throws {
+        let model = try Self.load("ee-shared")
+        let L = model.network.shape.layerCount
+        let completer = Completer(model: model)
+        let plain = try completer.complete(CompletionRequest(prompt: "def get_value(self", maxTokens: 6, stopAtEndOfText: false))
+        let traced = try completer.complete(CompletionRequest(prompt: "def get_value(self", maxTokens: 6, stopAtEndOfText: false, traceTopK: 3))
+        #expect(traced.tokens.map(\.id) == plain.tokens.map(\.id))
+        let first = try #require(traced.tokens.first)
+        #expect(first.trace.layers.map(\.layer) == Array(1...L))
+        #expect(first.trace.layers.last?.topTokens?.first?.id == first.id)
+        #expect(plain.tokens.first?.trace.layers.isEmpty == true)
+    }
+
     @Test func impossiblePoliciesAreRefused() throws {
         let completer = Completer(model: try Self.load("ee-shared"))
         #expect(throws: ModelError.self) {

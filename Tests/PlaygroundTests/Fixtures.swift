@@ -59,6 +59,12 @@ enum Fixtures {
         }
     }
 
+    /// A model of `layers` layers, as the sidebar and legend see it.
+    static func model(layers: Int) -> ModelInfo {
+        ModelInfo(name: "test-\(layers)L", layerCount: layers, embeddingSize: 64, parameterCount: 123_456,
+                  hasExitHeads: true, hasController: true, tokenText: { "t\($0)" })
+    }
+
     static let model = ModelInfo(name: "test-6L", layerCount: 6, embeddingSize: 64, parameterCount: 123_456,
                                  hasExitHeads: true, hasController: true, tokenText: { "t\($0)" })
 }
@@ -108,12 +114,14 @@ struct Harness {
     let engine: ScriptedEngine
 
     init(text: String = "", path: String? = nil, engine: ScriptedEngine = ScriptedEngine(tokens: []),
-         mode: ColorMode = .full256, width: Int = 120, height: Int = 32, policy: PolicyConfiguration = .sec, readOnly: String? = nil) {
+         mode: ColorMode = .full256, width: Int = 120, height: Int = 32, policy: PolicyConfiguration = .sec, readOnly: String? = nil,
+         model: ModelInfo = Fixtures.model, logPath: String? = nil) {
         var options = PlaygroundOptions()
         options.stableTimings = true
         options.theme = Theme(mode: mode)
+        options.logPath = logPath
         let worker = CompletionWorker(engine: engine) {}
-        session = PlaygroundSession(buffer: EditorBuffer(text: text), path: path, readOnlyReason: readOnly, model: Fixtures.model,
+        session = PlaygroundSession(buffer: EditorBuffer(text: text), path: path, readOnlyReason: readOnly, model: model,
                                     worker: worker, options: options, policy: policy)
         screen = MemoryScreen(width: width, height: height)
         self.engine = engine

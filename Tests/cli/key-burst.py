@@ -55,11 +55,12 @@ def burst():
                 # The editor tells a lone Esc from Alt-x by a pause measured when it reads: on
                 # a loaded machine Esc and the next character can be read together (Alt-x). A key
                 # that is itself a sequence stays Esc + that key however they arrive.
-                safe = rng.choice(MOVES + ["PPage", "NPage", "F2", "DC"])
+                safe = rng.choice(MOVES + ["PPage", "NPage", "DC"])
                 events.append(("key", safe, {"PPage": "PgUp", "NPage": "PgDn", "DC": "Delete"}.get(safe, safe)))
-            if script_name == "Ctrl-Space":
-                # A suggestion may arrive any time after Ctrl-Space; a move dismisses it before
-                # Tab could accept it (timing the in-memory replay cannot know).
+            if script_name in ("Ctrl-Space", "F2"):
+                # A suggestion may arrive any time after Ctrl-Space (or F2, which re-runs a pending
+                # one at once); a move dismisses it before Tab could accept it (timing the
+                # in-memory replay cannot know).
                 move = rng.choice(MOVES)
                 events.append(("key", move, move))
         i += 1

@@ -54,8 +54,9 @@ tm send-keys -t play Home Home 'def fibo'
 if wait_for "mean exit layer" 30; then ok; else fail "no finished ghost text: $(tm capture-pane -p -t play | tail -3)"; fi
 screen=$(tm capture-pane -p -e -t play)
 plain=$(tm capture-pane -p -t play)
-# Ghost tokens are drawn in the 256-colour exit-layer ramp (fixed k=3: layers 3 and 6 of 6).
-if printf '%s' "$screen" | grep -q $'\e\\[[0-9;]*38;5;\\(46\\|118\\|190\\|220\\|208\\|196\\)'; then ok; else fail "no ramp colours in: $(printf '%s' "$screen" | grep -n 'def fibo' | cat -v)"; fi
+# Ghost tokens are drawn in the 256-colour exit-layer ramp (6 layers: 63 39 41 184 208 160,
+# blue to red; fixed k=3 gives layer 3's colour).
+if printf '%s' "$screen" | grep -q $'\e\\[[0-9;]*38;5;\\(63\\|39\\|41\\|184\\|208\\|160\\)'; then ok; else fail "no ramp colours in: $(printf '%s' "$screen" | grep -n 'def fibo' | cat -v)"; fi
 if printf '%s' "$plain" | grep -q "Exit layers"; then ok; else fail "sidebar missing"; fi
 ghost_line=$(printf '%s' "$plain" | grep -m1 ' def fibo' | cut -c5-84 | sed 's/ *$//')
 tm send-keys -t play Tab
@@ -158,7 +159,42 @@ tm send-keys -t play C-q
 rc=$(wait_rc)
 if [ "$rc" = "0" ]; then ok; else fail "quit after reload rc='$rc'"; fi
 
-# 8. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
+# 8. Python-aware Enter, the final newline on save, F2 re-running at once, the session log.
+printf 'x = 1' > "$work/py.py"
+rm -f "$work/rc" "$work/play.jsonl"
+start TERM=xterm-256color -- --policy fixed --max-tokens 6 --debounce 5000 --log play.jsonl py.py
+wait_for "ExitLens" 30
+tm send-keys -t play End Enter 'def f(x):' Enter 'return x' Enter Enter 'y = 2'
+sleep 0.3
+tm send-keys -t play C-s
+wait_for "saved .*py.py" 10
+if [ "$(cat "$work/py.py")" = "$(printf 'x = 1\ndef f(x):\n    return x\n\n    y = 2')" ] && [ "$(tail -c 1 "$work/py.py" | od -An -c | tr -d ' ')" = '\n' ]; then ok
+else fail "indentation / final newline: $(od -c "$work/py.py" | head -5)"; fi
+tm send-keys -t play C-Space
+if wait_for "mean exit layer" 30; then ok; else fail "no suggestion on Ctrl-Space"; fi
+tm send-keys -t play F2
+# The same place is completed again under the next policy without a keystroke in the text.
+if wait_for "Session (2 completions)" 30 && wait_for "speculative" 5; then ok; else fail "F2 did not re-run: $(tm capture-pane -p -t play | tail -3)"; fi
+tm send-keys -t play Tab C-s
+wait_for "saved .*py.py" 10
+tm send-keys -t play C-q
+wait_rc >/dev/null
+if [ "$(wc -l < "$work/play.jsonl")" -ge 2 ] && grep -q '"acceptedChars":[1-9]' "$work/play.jsonl"; then ok
+else fail "session log: $(head -c 600 "$work/play.jsonl" 2>&1)"; fi
+if "$bin" report "$work/play.jsonl" | grep -q "speculative"; then ok; else fail "report: $("$bin" report "$work/play.jsonl" 2>&1)"; fi
+
+# 9. 80x24: the sidebar folds into one line and code keeps the width; --demo asks at once.
+cp "$sample" "$work/small.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --policy fixed --max-tokens 6 --demo --no-log small.py
+tm resize-window -t play -x 80 -y 24
+if wait_for "Session (1 completion)\|│ fixed k=[0-9]* · mean exit" 30; then ok; else fail "--demo asked for no suggestion: $(tm capture-pane -p -t play | tail -3)"; fi
+if wait_for "^│ fixed k=" 10 && tm capture-pane -p -t play | grep -q "^ 12         result.append("; then ok
+else fail "80x24 layout: $(tm capture-pane -p -t play)"; fi
+tm send-keys -t play C-q C-q
+wait_rc >/dev/null
+
+# 10. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
 #    (make burst-test SEEDS="1 2 … 10" runs more by hand).
 for seed in ${BURST_SEEDS:-7}; do
   if python3 "$(dirname "$0")/key-burst.py" "$bin" "$model" "$seed" 2029 50; then ok; else fail "key burst seed $seed"; fi
