@@ -494,7 +494,7 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--train-seconds", type=float, default=900)
-    ap.add_argument("--hard-seconds", type=float, default=0, help="second phase with mined hard negatives (0: off)")
+    ap.add_argument("--hard-seconds", type=float, default=240, help="second phase with mined hard negatives (0: off)")
     ap.add_argument("--mine-positions", type=int, default=256)
     ap.add_argument("--held-out", type=int, default=800, help="train positions kept for the controller's labels")
     ap.add_argument("--controller-steps", type=int, default=400)
