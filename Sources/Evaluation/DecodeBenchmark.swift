@@ -66,10 +66,14 @@ public struct DecodeBenchmark: Sendable {
 
         var prefillTimes = [[Double]](repeating: [], count: models.count)
         var decodeTimes = [[[Double]]](repeating: [[Double]](repeating: [], count: contexts.count), count: models.count)
+        // One cache per model for the whole run, as a completion session keeps one: its pages become
+        // resident when first written (lazily zeroed), which a fresh cache per measurement would time.
+        let caches = models.map { $0.makeCache() }
         for repeatIndex in 0..<options.repeats {
             progress("repeat \(repeatIndex + 1)/\(options.repeats)")
             for (m, model) in models.enumerated() {
-                let cache = model.makeCache()
+                let cache = caches[m]
+                cache.truncate(to: 0)
                 let start = DispatchTime.now()
                 _ = try model.prefill(Array(prompt.prefix(promptLength)), cache: cache)
                 prefillTimes[m].append(elapsedSeconds(since: start))
