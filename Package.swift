@@ -45,12 +45,15 @@ let package = Package(
         // ncursesw for the playground (system library; the shim wraps macros Swift cannot import).
         .systemLibrary(name: "CNcurses"),
         // The terminal playground: editor, ghost text coloured by exit layer, sidebar, inspector.
-        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model", "CNcurses"]),
+        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model"]),
+        // The playground's terminal side, apart from its core as swift-nio keeps transports apart:
+        // the ncurses `Screen` and the poll loop. Everything else is tested without a terminal.
+        .target(name: "PlaygroundTerminal", dependencies: ["Playground", "CNcurses"]),
         // The thin command-line front end.
         .executableTarget(
             name: "exitlens",
             dependencies: [
-                "Completion", "EarlyExit", "Evaluation", "Model", "Tokenizer", "Playground",
+                "Completion", "EarlyExit", "Evaluation", "Model", "Tokenizer", "Playground", "PlaygroundTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: engineFlags

@@ -25,11 +25,28 @@ extension PlaygroundSession {
         return lines
     }
 
-    /// Draws the editor in `rect`; returns where the terminal cursor goes.
+    /// Width of the line-number gutter.
+    var gutterWidth: Int { max(4, String(buffer.lineCount).count + 2) }
+
+    /// The layout step before a frame is drawn, and the only one that changes the session: scrolls
+    /// so the cursor is in view, vertically and horizontally (wide lines scroll sideways).
+    func scrollCursorIntoView(editor rect: Rect) {
+        guard rect.height > 0, rect.width > 8 else { return }
+        let textWidth = rect.width - gutterWidth
+        let cursor = buffer.cursor
+        let cursorColumn = expandTabs(String(buffer.lines[cursor.line].prefix(cursor.column))).count
+        if cursor.line < topLine { topLine = cursor.line }
+        if cursor.line >= topLine + rect.height { topLine = cursor.line - rect.height + 1 }
+        if cursorColumn < leftColumn { leftColumn = max(0, cursorColumn - textWidth / 4) }
+        if cursorColumn >= leftColumn + textWidth { leftColumn = cursorColumn - textWidth + textWidth / 4 }
+    }
+
+    /// Draws the editor in `rect` (reading the session, never changing it); returns where the
+    /// terminal cursor goes.
     func renderEditor(on screen: Screen, in rect: Rect) -> (row: Int, column: Int)? {
         guard rect.height > 0, rect.width > 8 else { return nil }
         let theme = options.theme
-        let gutter = max(4, String(buffer.lineCount).count + 2)
+        let gutter = gutterWidth
         let textWidth = rect.width - gutter
         let cursor = buffer.cursor
         let cursorLine = buffer.lines[cursor.line]
@@ -38,11 +55,6 @@ extension PlaygroundSession {
         let head = expandTabs(String(cursorLine.prefix(cursor.column)))
         let tail = expandTabs(String(cursorLine.dropFirst(cursor.column)), from: head.count)
         let cursorColumn = head.count
-        // Keep the cursor in view, vertically and horizontally (wide lines scroll sideways).
-        if cursor.line < topLine { topLine = cursor.line }
-        if cursor.line >= topLine + rect.height { topLine = cursor.line - rect.height + 1 }
-        if cursorColumn < leftColumn { leftColumn = max(0, cursorColumn - textWidth / 4) }
-        if cursorColumn >= leftColumn + textWidth { leftColumn = cursorColumn - textWidth + textWidth / 4 }
 
         let ghost = ghostLines()
         var row = 0

@@ -82,7 +82,7 @@ public struct KeyDecoder: Sendable {
         let isSS3 = pending[1] == "O"
         if (0x40...0x7e).contains(value) {
             let body = String(String.UnicodeScalarView(pending.dropFirst(2))) + String(scalar)
-            if let key = CursesScreen.controlSequence(body) { pending = []; return [key] }
+            if let key = Key.controlSequence(body) { pending = []; return [key] }
             pending.append(scalar)
             return flush()
         }
@@ -125,6 +125,38 @@ public struct KeyDecoder: Sendable {
         case 1...26: return .ctrl(Character(Unicode.Scalar(scalar.value + 96) ?? "?"))
         case 28...31: return nil // Ctrl-\ … Ctrl-_: no binding, and not text
         default: return .character(Character(scalar))
+        }
+    }
+}
+
+extension Key {
+    /// The keys of common CSI / SS3 sequences (the part after ESC [ or ESC O).
+    public static func controlSequence(_ body: String) -> Key? {
+        switch body {
+        case "A": return .up
+        case "B": return .down
+        case "C": return .right
+        case "D": return .left
+        case "H", "1~", "7~": return .home
+        case "F", "4~", "8~": return .end
+        case "3~": return .delete
+        case "5~": return .pageUp
+        case "6~": return .pageDown
+        case "1;5C", "5C": return .ctrlRight
+        case "1;5D", "5D": return .ctrlLeft
+        case "1;3C": return .alt("f")
+        case "P": return .function(1)
+        case "Q": return .function(2)
+        case "R": return .function(3)
+        case "S": return .function(4)
+        case "11~": return .function(1)
+        case "12~": return .function(2)
+        case "13~": return .function(3)
+        case "14~": return .function(4)
+        case "15~": return .function(5)
+        case "17~": return .function(6)
+        case "18~": return .function(7)
+        default: return nil
         }
     }
 }

@@ -47,7 +47,7 @@ public final class MemoryScreen: Screen {
     public func present() {}
 
     /// Control characters would corrupt dumps and terminals alike.
-    static func printable(_ ch: Character) -> Character {
+    public static func printable(_ ch: Character) -> Character {
         if let a = ch.asciiValue, a < 32 || a == 127 { return "·" }
         return ch
     }

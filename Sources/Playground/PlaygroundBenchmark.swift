@@ -89,7 +89,7 @@ public struct PlaygroundBenchmark {
 
     /// Runs the benchmark on `model` over `files`; `threads` is what `model` was loaded with (for the report).
     public func run(model: LanguageModel, threads: Int, files: [URL], progress: (String) -> Void = { _ in }) throws -> Report {
-        guard let wake = TerminalLoop.makeWakePipe() else { throw DocumentError("cannot create a pipe") }
+        guard let wake = makeWakePipe() else { throw DocumentError("cannot create a pipe") }
         defer { close(wake.read); close(wake.write) }
         let wakeWrite = wake.write
         let worker = CompletionWorker(engine: Completer(model: model)) {

@@ -6,12 +6,19 @@ extension PlaygroundSession {
         ("Tab", "Accept"), ("Esc", "Dismiss"), ("^S", "Save"), ("^Q", "Quit"),
     ]
 
+    /// One frame: first the layout step (the screen's size, scrolling the cursor into view), the only
+    /// part that changes the session; then the views draw what they read, changing nothing.
     public func render(to screen: Screen) {
-        screen.clear()
         resize(width: screen.width, height: screen.height)
-        let theme = options.theme
         let layout = Layout(width: screen.width, height: screen.height, sidebar: showSidebar,
                             inspectorRows: showInspector ? inspectorRows : nil)
+        if !layout.tooSmall { scrollCursorIntoView(editor: layout.editor) }
+        draw(on: screen, layout: layout)
+    }
+
+    private func draw(on screen: Screen, layout: Layout) {
+        screen.clear()
+        let theme = options.theme
         if layout.tooSmall {
             let text = "terminal too small: \(screen.width)×\(screen.height), need \(Layout.minWidth)×\(Layout.minHeight)"
             let row = max(0, screen.height / 2)

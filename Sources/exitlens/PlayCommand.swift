@@ -3,6 +3,7 @@ import Completion
 import EarlyExit
 import Foundation
 import Playground
+import PlaygroundTerminal
 
 /// `exitlens play [FILE]`: the terminal playground — an editor whose ghost text is coloured by
 /// the layer each token exited at.
@@ -85,7 +86,7 @@ struct Play: ParsableCommand {
         do { model = try modelOptions.load() } catch {
             throw CommandError("cannot load model \(modelOptions.model): \(error)")
         }
-        guard let wake = TerminalLoop.makeWakePipe() else { throw CommandError("cannot create a pipe") }
+        guard let wake = makeWakePipe() else { throw CommandError("cannot create a pipe") }
         let wakeWrite = wake.write
         let worker = CompletionWorker(engine: Completer(model: model)) {
             var byte: UInt8 = 1

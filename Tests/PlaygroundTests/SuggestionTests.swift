@@ -41,11 +41,11 @@ import Testing
     }
 
     @Test func controlSequencesTerminfoMayNotKnow() {
-        #expect(CursesScreen.controlSequence("1~") == .home)
-        #expect(CursesScreen.controlSequence("4~") == .end)
-        #expect(CursesScreen.controlSequence("1;5C") == .ctrlRight)
-        #expect(CursesScreen.controlSequence("17~") == .function(6))
-        #expect(CursesScreen.controlSequence("99~") == nil)
+        #expect(Key.controlSequence("1~") == .home)
+        #expect(Key.controlSequence("4~") == .end)
+        #expect(Key.controlSequence("1;5C") == .ctrlRight)
+        #expect(Key.controlSequence("17~") == .function(6))
+        #expect(Key.controlSequence("99~") == nil)
     }
 
     @Test func themeRampCoversShallowToDeep() {

@@ -1,14 +1,11 @@
 import Foundation
+import Playground
 
 /// Signal number caught (0: none). Written by the handler, read by the loop.
 nonisolated(unsafe) private var caughtSignal: Int32 = 0
 /// Write end of the self-pipe: the handler's only job is to wake `poll` (async-signal-safe).
 nonisolated(unsafe) private var signalWakeFD: Int32 = -1
 
-/// Monotonic seconds, for debounce and latency.
-public func monotonicSeconds() -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-}
 
 /// The interactive loop: `poll` on the keyboard and a wake pipe the worker and signal
 /// handlers write to, so the process sleeps until something happens (no busy loop), wakes for
@@ -31,14 +28,6 @@ public struct TerminalLoop {
                 _ = write(signalWakeFD, &byte, 1)
             }
         }
-    }
-
-    /// A non-blocking pipe for waking the loop.
-    public static func makeWakePipe() -> (read: Int32, write: Int32)? {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { return nil }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        return (fds[0], fds[1])
     }
 
     /// Runs until Ctrl-Q; returns the exit status (128+n after signal n).

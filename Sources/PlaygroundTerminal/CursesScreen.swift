@@ -1,4 +1,5 @@
 import CNcurses
+import Playground
 import Foundation
 
 /// Why the terminal could not be used, said in one line.
@@ -175,36 +176,6 @@ public final class CursesScreen: Screen {
     }
 
     private var decoder = KeyDecoder()
-
-    /// The keys of common CSI / SS3 sequences (the part after ESC [ or ESC O).
-    static func controlSequence(_ body: String) -> Key? {
-        switch body {
-        case "A": return .up
-        case "B": return .down
-        case "C": return .right
-        case "D": return .left
-        case "H", "1~", "7~": return .home
-        case "F", "4~", "8~": return .end
-        case "3~": return .delete
-        case "5~": return .pageUp
-        case "6~": return .pageDown
-        case "1;5C", "5C": return .ctrlRight
-        case "1;5D", "5D": return .ctrlLeft
-        case "1;3C": return .alt("f")
-        case "P": return .function(1)
-        case "Q": return .function(2)
-        case "R": return .function(3)
-        case "S": return .function(4)
-        case "11~": return .function(1)
-        case "12~": return .function(2)
-        case "13~": return .function(3)
-        case "14~": return .function(4)
-        case "15~": return .function(5)
-        case "17~": return .function(6)
-        case "18~": return .function(7)
-        default: return nil
-        }
-    }
 
     static func functionKey(_ code: Int32) -> Key? {
         switch code {
