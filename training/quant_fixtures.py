@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference GGML block (de)quantization for ExitLens's quantized kernels (run by hand, never in CI).
 
-    /work/venv/bin/python training/quant_fixtures.py
+    python training/quant_fixtures.py
 
 For each block format the Swift side supports, a small matrix of 8 rows x 96 weights
 (3 blocks per row) is built from
@@ -19,7 +19,7 @@ random 16-bit patterns (NaN excluded) widened by numpy.
 With `--real MODEL.gguf --out DIR` it instead extracts a few real tensors (not committed: model
 weights) for the opt-in `QuantizedRealWeightsTests` (EXITLENS_QUANT_REAL=DIR):
 
-    /work/venv/bin/python training/quant_fixtures.py --real SmolLM2-135M-Instruct.Q4_1.gguf --out /tmp/quant-real
+    python training/quant_fixtures.py --real SmolLM2-135M-Instruct.Q4_1.gguf --out /tmp/quant-real
 """
 import argparse
 import json
