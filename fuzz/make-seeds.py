@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the committed seed corpora under fuzz/corpus (run with /work/venv/bin/python or any
+"""Writes the committed seed corpora under fuzz/corpus (run with any
 Python with numpy, torch and safetensors). Seeds are small valid (and a few invalid) inputs;
 libFuzzer mutates from them. Rerunning rewrites the same files."""
 import json
