@@ -53,7 +53,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "Tests" / "TokenizerTests" / "Resources" / "gguf"
-DEFAULT_GGUF = Path("/tmp/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+DEFAULT_GGUF = REPO / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"  # make smollm2
 SEED = 20261130
 CASES = 1200
 

