@@ -19,10 +19,15 @@ wanted=${*:-$(for t in $all; do echo "${t%%:*}"; done)}
 export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
 mkdir -p artifacts
 status=0
-# In CI the mutation sequence is fixed (libFuzzer's -seed), so a short run explores the same inputs
-# every time instead of failing one submission in many on a rare, unrelated path.
-seed=""
-if [ "${CI:-}" = true ]; then seed="-seed=${FUZZ_SEED:-1}"; fi
+# In CI the run is reproducible: a fixed mutation sequence (libFuzzer's -seed), deterministic Swift
+# hashing (dictionary order otherwise differs per process, and so can a code path), and a fixed
+# number of executions (SECONDS only caps it), so CI explores exactly the inputs a local
+# `CI=true make fuzz` explored, instead of failing one submission in many on a path nobody saw.
+seed="" runs=${RUNS:--1}
+if [ "${CI:-}" = true ]; then
+  seed="-seed=${FUZZ_SEED:-1}" runs=${RUNS:-${CI_RUNS:-40000}}
+  export SWIFT_DETERMINISTIC_HASHING=1
+fi
 for entry in $all; do
   IFS=: read -r target corpus maxlen <<<"$entry"
   case " $(echo $wanted) " in *" $target "*) ;; *) continue ;; esac
@@ -30,13 +35,13 @@ for entry in $all; do
     || { echo "$target: build failed (fuzz/artifacts/$target.build.log)"; status=1; continue; }
   mkdir -p ".corpus/$corpus"
   log="artifacts/$target.log"
-  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -runs="${RUNS:--1}" -max_len="$maxlen" \
+  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -runs="$runs" -max_len="$maxlen" \
        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$target-" $seed >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo "$seconds")
     echo "$target: $runs executions in $took s, no crash (corpus $(ls ".corpus/$corpus" | wc -l) inputs)"
   else
-    echo "$target: FAILED — $(grep -m1 -E 'Precondition failed|Fatal error|ERROR:|SUMMARY' "$log" || tail -1 "$log")"
+    echo "$target: FAILED — $(grep -m1 -E 'Fuzz check failed|Precondition failed|Fatal error|ERROR:|SUMMARY' "$log" || tail -1 "$log")"
     echo "  input: $(ls -t artifacts/"$target"-* 2>/dev/null | head -1); log: fuzz/$log"
     status=1
   fi

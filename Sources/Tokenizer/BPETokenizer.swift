@@ -108,7 +108,25 @@ public final class BPETokenizer: Sendable {
 
         var table = [[UInt8]?](repeating: nil, count: maxID + 1)
         for (id, bytes) in parts.tokenBytes { table[id] = bytes }
-        for (content, id) in parts.specialTokens { table[id] = Array(content.utf8) }
+        // One id must decode to one string, or decode(encode(x)) == x breaks (and, with two
+        // specials on one id, which string wins would depend on dictionary order).
+        var specialByID: [Int: String] = [:]
+        for (content, id) in parts.specialTokens.sorted(by: { $0.key < $1.key }) {
+            if let other = specialByID[id] {
+                throw TokenizerError("special tokens \(Self.debugQuoted(other)) and \(Self.debugQuoted(content)) both have id \(id)",
+                                     file: parts.source)
+            }
+            specialByID[id] = content
+        }
+        for (id, content) in specialByID.sorted(by: { $0.key < $1.key }) {
+            if let bytes = table[id], bytes != Array(content.utf8) {
+                let spelling = parts.tokenStrings.first { $0.value == id }?.key ?? ByteLevel.string(forBytes: bytes)
+                throw TokenizerError("special token \(Self.debugQuoted(content)) has id \(id), which already stands for "
+                                         + "\(Self.debugQuoted(spelling)); one id cannot decode to two strings",
+                                     file: parts.source)
+            }
+            table[id] = Array(content.utf8)
+        }
         var firstBytes = [Bool](repeating: false, count: 256)
         for content in parts.specialTokens.keys { firstBytes[Int(content.utf8.first ?? 0)] = true }
 

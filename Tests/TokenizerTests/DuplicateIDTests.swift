@@ -28,4 +28,29 @@ import Tokenizer
         let url = try folder.write("tokenizer.json", TinyJSON.make(merges: "[]"))
         _ = try BPETokenizer(tokenizerJSON: url)
     }
+
+    /// Found by CI's fuzzing: an added token that reuses a vocabulary id ("a" is id 97) made
+    /// "xyz" encode to 97 and decode to "a". HF lets the added token win silently; one id
+    /// standing for two strings is refused instead.
+    @Test func addedTokenReusingAVocabularyIDIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let json = TinyJSON.make(merges: "[]").replacingOccurrences(
+            of: #"[{"id": 256, "content": "<|endoftext|>", "special": true}]"#,
+            with: #"[{"id": 256, "content": "<|endoftext|>", "special": true}, {"id": 97, "content": "xyz"}]"#)
+        let message = try MalformedInputTests.tokenizerJSON(folder, json)
+        #expect(message.contains("tokenizer.json"), "\(message)")
+        #expect(message.contains(#"special token "xyz" has id 97, which already stands for "a""#), "\(message)")
+    }
+
+    /// Two added tokens with one id: which one decoding gave depended on dictionary order,
+    /// so the round trip failed in some runs only.
+    @Test func twoAddedTokensWithOneIDAreRefused() throws {
+        let folder = try TemporaryFolder()
+        let json = TinyJSON.make(merges: "[]").replacingOccurrences(
+            of: #"[{"id": 256, "content": "<|endoftext|>", "special": true}]"#,
+            with: #"[{"id": 256, "content": "<|endoftext|>", "special": true}, {"id": 256, "content": "<pad>"}]"#)
+        let message = try MalformedInputTests.tokenizerJSON(folder, json)
+        #expect(message.contains("tokenizer.json"), "\(message)")
+        #expect(message.contains(#"special tokens "<pad>" and "<|endoftext|>" both have id 256"#), "\(message)")
+    }
 }

@@ -8,18 +8,18 @@ func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = data ?? emptyInput
     let json = Data(bytes: data, count: count)
     guard let config = try? JSONDecoder().decode(GPT2Config.self, from: json), (try? config.validate()) != nil else { return 0 }
-    precondition(config.headSize * config.headCount == config.embeddingSize)
+    fuzzCheck(config.headSize * config.headCount == config.embeddingSize, "head size × head count != embedding size")
     for (a, b) in [(config.vocabularySize, config.embeddingSize), (config.contextLength, config.embeddingSize),
                    (config.embeddingSize, config.innerSize), (config.embeddingSize, 3 * config.embeddingSize)] {
-        precondition(!a.multipliedReportingOverflow(by: b).overflow)
+        fuzzCheck(!a.multipliedReportingOverflow(by: b).overflow, "a product of sizes overflows")
     }
-    if let id = config.bosTokenID { precondition((0..<config.vocabularySize).contains(id)) }
-    if let id = config.eosTokenID { precondition((0..<config.vocabularySize).contains(id)) }
-    precondition(config.layerNormEpsilon > 0 && config.layerNormEpsilon.isFinite)
+    if let id = config.bosTokenID { fuzzCheck((0..<config.vocabularySize).contains(id), "BOS id \(id) outside the vocabulary") }
+    if let id = config.eosTokenID { fuzzCheck((0..<config.vocabularySize).contains(id), "EOS id \(id) outside the vocabulary") }
+    fuzzCheck(config.layerNormEpsilon > 0 && config.layerNormEpsilon.isFinite, "epsilon \(config.layerNormEpsilon) is not positive and finite")
     // What the engine writes back must load again, unchanged.
     guard let encoded = try? JSONEncoder().encode(config),
           let again = try? JSONDecoder().decode(GPT2Config.self, from: encoded) else { fatalError("re-encoded config does not load") }
-    precondition(again == config, "config changed through encode/decode")
+    fuzzCheck(again == config, "config changed through encode/decode")
     return 0
 }
 

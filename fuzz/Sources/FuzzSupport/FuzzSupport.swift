@@ -20,11 +20,20 @@ public enum FuzzScratch {
     public static func checkRoundTrip(_ tokenizer: BPETokenizer, _ sample: [UInt8]) {
         for probe in [sample, Array("def f(x):\n\treturn x  # é 漢 <|endoftext|>".utf8), [0xff, 0x00, 0xc3]] {
             let ids = tokenizer.encode(bytes: probe)
-            precondition(ids.allSatisfy { tokenizer.tokenBytes($0) != nil || tokenizer.specialTokens.values.contains($0) },
-                         "encode produced an id with no bytes")
-            precondition(tokenizer.decode(ids) == probe, "decode(encode(x)) != x for a loaded tokenizer")
+            fuzzCheck(ids.allSatisfy { tokenizer.tokenBytes($0) != nil || tokenizer.specialTokens.values.contains($0) },
+                      "encode produced an id with no bytes")
+            fuzzCheck(tokenizer.decode(ids) == probe, "decode(encode(x)) != x for a loaded tokenizer: \(probe) -> \(ids)")
         }
     }
+}
+
+/// `precondition` that says why in the release builds the fuzzers run as (-O drops
+/// precondition's message, leaving CI's log with a bare "deadly signal").
+public func fuzzCheck(_ condition: Bool, _ message: @autoclosure () -> String,
+                      file: StaticString = #fileID, line: UInt = #line) {
+    guard !condition else { return }
+    FileHandle.standardError.write(Data("Fuzz check failed: \(message()) (\(file):\(line))\n".utf8))
+    abort()
 }
 
 /// Hands control to libFuzzer with `test` as the target (arguments as libFuzzer takes them:
