@@ -22,12 +22,13 @@ public struct Comparison: Sendable {
 
 extension PlaygroundSession {
     /// Keys while the comparison or the grid is open. Returns false for a key that should go on to
-    /// the editor: save and quit (which must never be lost) after closing the view, and the other
-    /// view's key (F8 ↔ F9), which opens it.
+    /// the editor: save and quit (which must never be lost) after closing the view, the other
+    /// view's key (F8 ↔ F9), which opens it, and F1, whose help opens over the view.
     func handleViewKey(_ key: Key, now: Double) -> Bool {
         let closing: Bool
         switch key {
         case .escape: closeViews(); return true
+        case .function(1): return false
         case .ctrl("s"), .ctrl("q"): closing = true
         case .function(8), .alt("c"):
             if comparison != nil { closeViews(); return true }

@@ -55,9 +55,13 @@ import Testing
         #expect(h.session.comparison?.policy.tokens.map(\.id) == ghost.tokens.map(\.id))
         #expect(h.session.comparison?.firstDifference == nil)
         #expect(h.render().text.contains("identical: the same 4 tokens as full"))
-        // Typing does not reach the editor while the comparison is open.
+        // Typing does not reach the editor while the comparison is open; F1's help opens over it.
         h.type("x")
         #expect(h.session.buffer.text == GoldenScreenTests.source)
+        h.press(.function(1))
+        #expect(h.session.showHelp && h.session.comparison != nil)
+        h.press(.down, .character("q"))
+        #expect(!h.session.showHelp && h.session.comparison != nil)
         h.press(.escape)
         #expect(h.session.comparison == nil)
         #expect(h.session.suggestion?.job == ghost.job, "Esc closes the comparison, not the ghost")
