@@ -128,7 +128,8 @@ demo=$(cd "$(dirname "$0")/../.." && pwd)/samples/play-demo.keys
 cp "$sample" "$work/demo.py"
 if "$bin" play --model "$model" --script "$demo" --dump "$work/dumps" "$work/demo.py" </dev/null >/dev/null 2>"$work/err" \
    && grep -q "Exit layers" "$work/dumps/1-ghost.txt" && grep -q "Inspector" "$work/dumps/2-inspector.txt" \
-   && grep -q "keys" "$work/dumps/4-help.txt" && cmp -s "$sample" "$work/demo.py"; then ok
+   && grep -q "keys" "$work/dumps/4-help.txt" && grep -q "Compare: full depth vs" "$work/dumps/5-compare.txt" \
+   && grep -q "^ L 6" "$work/dumps/6-grid.txt" && cmp -s "$sample" "$work/demo.py"; then ok
 else fail "--script/--dump: $(cat "$work/err") $(ls "$work/dumps" 2>&1)"; fi
 
 # 6. Closing the terminal (tmux kill-session) with unsaved text: recovery file, exit 129, no trap.
