@@ -188,15 +188,17 @@ extension PlaygroundSession {
             }
         }
         put(cost)
-        if !s.tokens.isEmpty {
+        // Short panels (stacked on a small terminal) keep their rows for the text.
+        let roomy = rect.height >= 9
+        if !s.tokens.isEmpty && roomy {
             // Engine time of the first token (prefill + first step): the prefix cache shortens a repeat.
             var first = StyledLine()
             first.append("first token \(milliseconds(s.tokens.first?.seconds))", .plain)
             if let r = s.result, r.reusedPromptTokens > 0 { first.append(" (prompt cached \(r.reusedPromptTokens)/\(r.promptTokenCount))", theme.muted) }
             put(first)
-            put(exitStrip(s, width: w))
         }
-        put(StyledLine())
+        if !s.tokens.isEmpty { put(exitStrip(s, width: w)) }
+        if roomy { put(StyledLine()) }
         // The cursor's line up to the cursor, then every generated token in its exit layer's colour.
         var runs: [(String, CellStyle)] = [(s.context.lineBefore, theme.muted)]
         for (i, t) in s.tokens.enumerated() {

@@ -87,6 +87,17 @@ import Testing
         #expect(h.engine.requests.count == 2)
     }
 
+    /// On the smallest terminal the stacked sides still show the completions themselves.
+    @Test func comparisonAtTheMinimumSize() throws {
+        let h = Self.harness(layers: 12, exits: [12, 3, 5, 9], width: Layout.minWidth, height: Layout.minHeight)
+        h.press(.ctrlSpace)
+        h.waitForModel()
+        h.press(.function(8))
+        h.waitForModel()
+        let text = h.render().text
+        #expect(text.components(separatedBy: "    return a + b").count == 3, "\(text)")
+    }
+
     @Test func comparisonOfAFullSuggestionIsRefused() {
         let h = Self.harness(layers: 12, exits: [12, 12], width: 140, height: 40, policy: .full)
         h.press(.ctrlSpace)
