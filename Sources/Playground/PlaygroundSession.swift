@@ -286,6 +286,8 @@ public final class PlaygroundSession {
 
     /// Esc, cursor moves, edits: drop the suggestion and stop the model at once.
     private func dismiss() {
+        // The views describe the suggestion: they go with it (a file reloaded from disk).
+        closeViews()
         if suggestion != nil || debounceDeadline != nil { worker?.cancelAll() }
         retire()
         suggestion = nil

@@ -98,6 +98,26 @@ import Testing
         #expect(text.components(separatedBy: "    return a + b").count == 3, "\(text)")
     }
 
+    /// A file reloaded from disk drops the suggestion, and the views that describe it close.
+    @Test func reloadFromDiskClosesTheViews() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("exitlens-views-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("f.py").path
+        try GoldenScreenTests.source.write(toFile: path, atomically: true, encoding: .utf8)
+        let engine = ScriptedEngine(tokens: GoldenScreenTests.deepTokens([6, 2, 3], of: 6))
+        let h = Harness(text: GoldenScreenTests.source, path: path, engine: engine)
+        h.press(.down, .down, .down, .down, .end, .ctrlSpace)
+        h.waitForModel()
+        h.press(.function(9))
+        h.waitForModel()
+        #expect(h.session.layerGridView?.grid != nil)
+        try "x = 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        h.session.checkDisk()
+        #expect(h.session.buffer.text == "x = 1\n")
+        #expect(h.session.layerGridView == nil && h.session.suggestion == nil)
+    }
+
     @Test func comparisonOfAFullSuggestionIsRefused() {
         let h = Self.harness(layers: 12, exits: [12, 12], width: 140, height: 40, policy: .full)
         h.press(.ctrlSpace)
