@@ -15,6 +15,9 @@ tm() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { tm kill-server 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap "tm kill-server; echo kept $work" EXIT
+# A session that outlives the others: killing the last session stops the tmux server, and a
+# new-session racing that shutdown fails with "server exited unexpectedly".
+tm new-session -d -s keep "sleep 3600"
 passed=0
 failed=0
 ok()   { passed=$((passed + 1)); }
