@@ -55,6 +55,9 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     public static let defaultSoftmaxLambda: Float = 0.9
     public static let defaultSaturationLambda: Float = 0.99
     public static let defaultDraftLength = 4
+    /// The policy `complete` and `play` use without `--policy`: the paper's Stop&Exit Controller.
+    /// A model without a controller falls back to `full`, and says so.
+    public static let defaultKind: PolicyKind = .sec
 
     /// `fixed` without k: half depth, where exits save half the blocks.
     public static func defaultExitLayer(layerCount L: Int) -> Int { max(1, L / 2) }

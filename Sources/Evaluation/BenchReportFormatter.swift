@@ -11,7 +11,7 @@ public enum BenchReportFormatter {
             lines.append(String(format: "memory bandwidth, %@ thread(s): %.1f GB/s", t, gbps))
         }
         for p in r.prefill {
-            lines.append(String(format: "prefill %d tokens, %d thread(s): %.0f tokens/s", p.tokens, p.threads, p.tokensPerSecond))
+            lines.append("prefill \(counted(p.tokens, "token")), \(counted(p.threads, "thread")): " + String(format: "%.0f tokens/s", p.tokensPerSecond))
         }
         lines.append("")
         lines.append("threads  context  ms/token (median)  ms/token (p95)  bound (ms)")

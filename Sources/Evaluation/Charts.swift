@@ -12,7 +12,7 @@ public enum Charts {
 
     /// The first-correct-layer distribution as labelled bars, with the paper's headline beside it.
     public static func study(_ r: Study.Result) -> String {
-        var lines = ["first-correct layer (teacher-forced, \(r.tokens) tokens, stride \(r.stride), \(r.headKind) heads)", ""]
+        var lines = ["first-correct layer (teacher-forced, \(counted(r.tokens, "token")), stride \(r.stride), \(r.headKind) heads)", ""]
         let shares = r.firstCorrect.map { r.tokens == 0 ? 0 : Double($0) / Double(r.tokens) }
         let top = max(shares.max() ?? 1, 1e-9)
         for l in 1...r.layers {
@@ -54,8 +54,9 @@ public enum Charts {
             lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
             let w = r.wrongFirstToken
             lines.append("")
-            lines.append(String(format: "Full depth: acceptance %.1f%% after a right first token (%d examples), %.1f%% after a wrong one (%d; paper: 4.2%%).",
-                                100 * w.acceptanceRightFirst, w.rightFirst, 100 * w.acceptanceWrongFirst, w.wrongFirst))
+            lines.append(String(format: "Full depth: acceptance %.1f%% after a right first token (", 100 * w.acceptanceRightFirst)
+                         + counted(w.rightFirst, "example")
+                         + String(format: "), %.1f%% after a wrong one (%d; paper: 4.2%%).", 100 * w.acceptanceWrongFirst, w.wrongFirst))
             return lines.joined(separator: "\n")
         }
         let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
@@ -63,7 +64,7 @@ public enum Charts {
             cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
                                                     : String(repeating: " ", count: widths[i] - c.count) + c }.joined(separator: "  ")
         }
-        var out = ["\(r.model): \(r.examples) examples, seed \(r.seed)\(r.lineMode ? ", line mode" : ""), \(r.machine.cpu), \(r.machine.date)", "",
+        var out = ["\(r.model): \(counted(r.examples, "example")), seed \(r.seed)\(r.lineMode ? ", line mode" : ""), \(r.machine.cpu), \(r.machine.date)", "",
                    line(header)]
         out += rows.map(line)
         let w = r.wrongFirstToken
@@ -128,7 +129,7 @@ public enum Charts {
             svg.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.1f%%</text>", x + (barWidth - 8) / 2, H - bottom - h - 4, 100 * share))
             svg.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%@</text>", x + (barWidth - 8) / 2, H - bottom + 18, label))
         }
-        svg.append("<text x=\"360\" y=\"392\" font-size=\"13\" text-anchor=\"middle\">first layer whose head predicts the next token (\(r.tokens) tokens)</text>")
+        svg.append("<text x=\"360\" y=\"392\" font-size=\"13\" text-anchor=\"middle\">first layer whose head predicts the next token (\(counted(r.tokens, "token")))</text>")
         svg.append("</svg>")
         return svg.joined(separator: "\n")
     }

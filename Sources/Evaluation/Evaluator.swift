@@ -71,7 +71,7 @@ public struct Evaluator: Sendable {
         var acceptedRight = 0, acceptedWrong = 0
         for (i, example) in examples.enumerated() {
             if shouldStop() { break }
-            progress(i, examples.count)
+            if i == 0 { progress(0, examples.count) }
             let reference = tokenizer.decodeText(example.target)
             var fullIDs: [Int] = [], fullSeconds = 0.0
             for s in all.indices {
@@ -108,6 +108,8 @@ public struct Evaluator: Sendable {
                 if ids == fullIDs { a.identical += 1 }
                 acc[s] = a
             }
+            // Counted when done, so the bar ends at its total (6/6), not at the last one begun.
+            progress(i + 1, examples.count)
         }
         wrong.acceptanceRightFirst = wrong.rightFirst == 0 ? 0 : Double(acceptedRight) / Double(wrong.rightFirst)
         wrong.acceptanceWrongFirst = wrong.wrongFirst == 0 ? 0 : Double(acceptedWrong) / Double(wrong.wrongFirst)

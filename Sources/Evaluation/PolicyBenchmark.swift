@@ -36,16 +36,18 @@ public struct PolicyBenchmark: Sendable {
     public var repeats = 1
     public init(maxTokens: Int = 16, repeats: Int = 1) { self.maxTokens = maxTokens; self.repeats = repeats }
 
-    /// About `limit` prompts cut from `files` at evenly spaced points (the text before each cut),
-    /// spread over as many files as possible.
+    /// `limit` prompts cut from `files` at evenly spaced points (the text before each cut), spread
+    /// over as many files as possible (none when no file has more than 20 characters).
     public static func prompts(files: [URL], limit: Int = 64) -> [String] {
         let texts = files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.filter { $0.count > 20 }
         guard !texts.isEmpty else { return [] }
         let step = max(1, texts.count / max(1, limit))
         let chosen = stride(from: 0, to: texts.count, by: step).map { texts[$0] }
-        let perFile = max(1, limit / chosen.count)
         var prompts: [String] = []
-        for text in chosen {
+        for (j, text) in chosen.enumerated() {
+            // The remainder goes to the first files, so 8 prompts from 3 files are 3 + 3 + 2, not 6.
+            let perFile = limit / chosen.count + (j < limit % chosen.count ? 1 : 0)
+            guard perFile > 0 else { continue }
             let chars = Array(text)
             for i in 1...perFile where prompts.count < limit {
                 let cut = chars.count * i / (perFile + 1)
@@ -104,7 +106,7 @@ public struct PolicyBenchmark: Sendable {
     }
 
     public static func text(_ r: Report) -> String {
-        var lines = ["model \(r.model), \(r.prompts) prompts × ≤\(r.maxTokens) tokens, \(r.threads) thread(s), \(r.machine.cpu), \(r.machine.date)", ""]
+        var lines = ["model \(r.model), \(counted(r.prompts, "prompt")) × ≤\(counted(r.maxTokens, "token")), \(counted(r.threads, "thread")), \(r.machine.cpu), \(r.machine.date)", ""]
         lines.append("policy                      ms/token  speedup  exit layer  FLOPs/full  = full  stops  drafts acc.")
         for row in r.rows {
             let acc = row.draftAcceptance.map { String(format: "%.0f%% (%.2f)", 100 * $0, row.meanAcceptedLength ?? 0) } ?? "—"

@@ -90,6 +90,7 @@ public struct Study: Sendable {
                 start += stride
             }
         }
+        progress(result.tokens) // the last partial batch too: the bar ends at its total
         for l in 0..<L {
             result.accuracy[l] = result.tokens == 0 ? 0 : Double(correct[l]) / Double(result.tokens)
             result.loss[l] = result.tokens == 0 ? 0 : lossSum[l] / Double(result.tokens)

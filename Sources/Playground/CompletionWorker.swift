@@ -5,9 +5,28 @@ import Foundation
 /// fake in tests.
 public protocol CompletionEngine: AnyObject, Sendable {
     func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult
+    /// Every head's top-1 for a fixed continuation of a prompt (the layer × token grid, F9).
+    func layerGrid(_ request: LayerGridRequest, cancellation: CancellationFlag?) throws -> LayerGrid
+}
+
+extension CompletionEngine {
+    public func layerGrid(_ request: LayerGridRequest, cancellation: CancellationFlag?) throws -> LayerGrid {
+        throw LayerGridUnavailable()
+    }
+}
+
+/// An engine that cannot run the teacher-forced pass (a test double) says so on the grid.
+public struct LayerGridUnavailable: Error, CustomStringConvertible {
+    public var description: String { "this engine computes no layer grid" }
 }
 
 extension Completer: CompletionEngine {}
+
+/// What the worker runs: a completion, or the full-depth pass behind the layer grid.
+public enum WorkerJob: Sendable {
+    case completion(CompletionRequest)
+    case layerGrid(LayerGridRequest)
+}
 
 /// What the worker reports back to the UI loop, tagged with the job it belongs to.
 public enum WorkerEvent: Sendable {
@@ -15,10 +34,11 @@ public enum WorkerEvent: Sendable {
     case finished(job: Int, CompletionResult)
     case failed(job: Int, String)
     case cancelled(job: Int)
+    case grid(job: Int, LayerGrid)
 
     public var job: Int {
         switch self {
-        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j): return j
+        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j), .grid(let j, _): return j
         }
     }
 }
@@ -26,14 +46,16 @@ public enum WorkerEvent: Sendable {
 /// The one background thread that runs completions, so the UI never waits on the model.
 ///
 /// Submitting a job cancels the one in flight (through its `CancellationFlag`, polled between
-/// blocks) and replaces any queued one: only the newest request matters to an editor. Events
+/// blocks) and replaces any queued one: only the newest request matters to an editor. A job
+/// queued behind (`cancelRunning: false`) lets the one in flight finish first: the comparison's
+/// `full` run must not cut the ghost it is compared with short. Events
 /// are queued and `wake` is called so the UI loop's `poll` returns.
 public final class CompletionWorker: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let engine: any CompletionEngine
     private let wake: @Sendable () -> Void
     private let condition = NSCondition()
-    private var queued: (job: Int, request: CompletionRequest)?
+    private var queued: (job: Int, work: WorkerJob)?
     private var inFlight: (job: Int, flag: CancellationFlag)?
     private var events: [WorkerEvent] = []
     private var shuttingDown = false
@@ -51,10 +73,24 @@ public final class CompletionWorker: @unchecked Sendable {
 
     /// Queue `request` as `job`, cancelling whatever is running.
     public func submit(job: Int, request: CompletionRequest) {
+        submit(job: job, work: .completion(request))
+    }
+
+    /// Queue `work` as `job`, replacing any queued job; the one running is cancelled unless
+    /// `cancelRunning` is false, when `work` waits for it to end.
+    public func submit(job: Int, work: WorkerJob, cancelRunning: Bool = true) {
         condition.lock()
-        inFlight?.flag.cancel()
-        queued = (job, request)
+        if cancelRunning { inFlight?.flag.cancel() }
+        queued = (job, work)
         condition.signal()
+        condition.unlock()
+    }
+
+    /// Cancel `job` alone, running or queued (closing the comparison leaves the ghost streaming).
+    public func cancel(job: Int) {
+        condition.lock()
+        if inFlight?.job == job { inFlight?.flag.cancel() }
+        if queued?.job == job { queued = nil }
         condition.unlock()
     }
 
@@ -111,19 +147,24 @@ public final class CompletionWorker: @unchecked Sendable {
             condition.lock()
             while queued == nil && !shuttingDown { condition.wait() }
             if shuttingDown { condition.unlock(); return }
-            guard let (job, base) = queued else { condition.unlock(); continue }
+            guard let (job, work) = queued else { condition.unlock(); continue }
             queued = nil
             let flag = CancellationFlag()
             inFlight = (job, flag)
             condition.unlock()
 
-            var request = base
-            request.cancellation = flag
             do {
-                let result = try engine.complete(request) { token in
-                    if !flag.isCancelled { self.post(.token(job: job, token)) }
+                switch work {
+                case .completion(var request):
+                    request.cancellation = flag
+                    let result = try engine.complete(request) { token in
+                        if !flag.isCancelled { self.post(.token(job: job, token)) }
+                    }
+                    post(flag.isCancelled ? .cancelled(job: job) : .finished(job: job, result))
+                case .layerGrid(let request):
+                    let grid = try engine.layerGrid(request, cancellation: flag)
+                    post(flag.isCancelled ? .cancelled(job: job) : .grid(job: job, grid))
                 }
-                post(flag.isCancelled ? .cancelled(job: job) : .finished(job: job, result))
             } catch is CompletionCancelled {
                 post(.cancelled(job: job))
             } catch {

@@ -3,7 +3,7 @@ public let playgroundKeyHelp: [(keys: String, action: String)] = [
     ("type", "edit; a pause (~120 ms) asks the model for ghost text"),
     ("Tab", "accept the whole suggestion (no suggestion: insert spaces)"),
     ("Ctrl-→ / Alt-f", "accept one word"),
-    ("Alt-Enter", "accept one line (the first that is not blank)"),
+    ("Alt-Enter", "accept one line (the first that is not blank); Esc then Enter at once is Alt-Enter too"),
     ("Esc", "dismiss the suggestion"),
     ("Alt-] / Alt-[", "another (sampled) suggestion / cycle back"),
     ("Ctrl-Space", "ask for a suggestion now"),
@@ -21,6 +21,8 @@ public let playgroundKeyHelp: [(keys: String, action: String)] = [
     ("F4 / Alt-i", "toggle the inspector; Alt-n / Alt-p select a token"),
     ("F5 / F6", "lower / raise the selected threshold (τexit τstop λ k n) and re-run"),
     ("F7", "select the next threshold"),
+    ("F8 / Alt-c", "compare: the suggestion beside full depth on the same prompt (full runs once; Esc closes)"),
+    ("F9 / Alt-g", "layer × token grid: every layer's top-1 for each suggested token (arrows scroll, Esc closes)"),
     ("Alt-r", "restore text from a recovery file, when offered"),
 ]
 

@@ -12,7 +12,7 @@ extension PlaygroundSession {
         let theme = options.theme
         let w = rect.width
         screen.put(String(repeating: "─", count: w), row: rect.row, column: rect.column, style: theme.border)
-        screen.put(" Inspector (F4 closes, Alt-n/Alt-p select token) ", row: rect.row, column: rect.column + 2, style: theme.heading)
+        screen.put(" Inspector (F4 closes, Alt-n/Alt-p select token, F9 every layer × token) ", row: rect.row, column: rect.column + 2, style: theme.heading)
         var row = rect.row + 1
         func line(_ text: String, _ style: CellStyle = .plain) {
             guard row < rect.row + rect.height else { return }

@@ -156,6 +156,8 @@ extension Key {
         case "15~": return .function(5)
         case "17~": return .function(6)
         case "18~": return .function(7)
+        case "19~": return .function(8)
+        case "20~": return .function(9)
         default: return nil
         }
     }

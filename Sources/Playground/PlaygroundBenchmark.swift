@@ -226,7 +226,7 @@ public struct PlaygroundBenchmark {
         return """
             playground latency: request (end of debounce) → first ghost token rendered
             model \(r.model) · threads \(r.threads) · policy \(r.policy) · debounce \(Int((r.debounceSeconds * 1000).rounded())) ms · max tokens \(r.maxTokens)
-            requests \(r.samples.count) (typed through \(r.typedThrough), empty \(r.emptySuggestions)) over \(r.files.count) files
+            requests \(r.samples.count) (typed through \(r.typedThrough), empty \(r.emptySuggestions)) over \(r.files.count) file\(r.files.count == 1 ? "" : "s")
             latency   median \(ms(r.medianLatency))   p95 \(ms(r.p95Latency))   max \(ms(r.maxLatency))
             cache-hit requests \(r.cacheHitRequests): p95 \(ms(r.p95LatencyCacheHits))
             keystroke → ghost median \(ms(r.medianSinceKeystroke)) (includes the debounce)

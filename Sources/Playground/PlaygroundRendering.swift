@@ -3,7 +3,7 @@ extension PlaygroundSession {
     /// The htop-like key bar: key, then its label.
     static let keyBarItems: [(String, String)] = [
         ("F1", "Help"), ("F2", "Policy"), ("F3", "Sidebar"), ("F4", "Inspect"), ("F5/6", "−/+"),
-        ("Tab", "Accept"), ("Esc", "Dismiss"), ("^S", "Save"), ("^Q", "Quit"),
+        ("Tab", "Accept"), ("Esc", "Dismiss"), ("^S", "Save"), ("^Q", "Quit"), ("F8", "Compare"), ("F9", "Grid"),
     ]
 
     /// One frame: first the layout step (the screen's size, scrolling the cursor into view), the only
@@ -56,8 +56,14 @@ extension PlaygroundSession {
         }
         screen.fill(row: layout.keyBar.row, column: column, count: screen.width - column, style: theme.barLabel)
 
+        // The comparison and the grid cover the editor and the sidebar, not the status and key bars.
+        let covered = Rect(row: 1, column: 0, width: screen.width, height: max(0, screen.height - 3))
+        if let comparison { renderComparison(comparison, on: screen, in: covered) }
+        if let layerGridView { renderLayerGrid(layerGridView, on: screen, in: covered) }
         if showHelp {
             renderHelp(on: screen)
+            screen.setCursor(row: 0, column: 0, visible: false)
+        } else if comparison != nil || layerGridView != nil {
             screen.setCursor(row: 0, column: 0, visible: false)
         } else if let cursor {
             screen.setCursor(row: cursor.row, column: cursor.column, visible: true)

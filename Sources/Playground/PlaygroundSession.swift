@@ -43,6 +43,10 @@ public final class PlaygroundSession {
     var helpScroll = 0
     /// Token of the current suggestion the inspector describes.
     public private(set) var inspectedToken = 0
+    /// The side-by-side comparison with `full` (F8), while open.
+    public internal(set) var comparison: Comparison?
+    /// The layer × token grid (F9), while open.
+    public internal(set) var layerGridView: LayerGridState?
     /// A one-line message (saved, errors, prompts) shown in the status line until the next key.
     public private(set) var message: String?
     public private(set) var messageIsError = false
@@ -57,8 +61,9 @@ public final class PlaygroundSession {
     public private(set) var conflictPending = false
     /// The last save failed (full disk, permissions): quitting keeps the text in a recovery file.
     public private(set) var lastSaveFailed = false
-    private var worker: CompletionWorker?
-    private var nextJob = 0
+    var worker: CompletionWorker?
+    /// The last job number handed out (completions, the comparison's run, the grid's pass).
+    var nextJob = 0
     /// When the debounce fires, and the keystroke it measures latency from.
     public private(set) var debounceDeadline: Double?
     private var keystrokeTime: Double = 0
@@ -123,6 +128,8 @@ public final class PlaygroundSession {
             if showHelp { helpScroll = min(helpScroll, helpScrollLimit); return .keepGoing }
             if key != .ctrl("s") && key != .ctrl("q") { return .keepGoing }
         }
+        // The comparison and the grid take the keys while open; Esc closes them, not the ghost.
+        if comparison != nil || layerGridView != nil, handleViewKey(key, now: now) { return .keepGoing }
         let wasArmed = quitArmed
         quitArmed = false
         if message != nil && key != .ctrl("q") { message = nil; messageIsError = false }
@@ -153,6 +160,8 @@ public final class PlaygroundSession {
         case .function(5): knobs.adjust(by: -1); say("policy: \(knobs.summary)"); rerun(now: now)
         case .function(6): knobs.adjust(by: 1); say("policy: \(knobs.summary)"); rerun(now: now)
         case .function(7): knobs.selectNextKnob(); say("policy: \(knobs.summary)")
+        case .function(8), .alt("c"): openComparison(now: now)
+        case .function(9), .alt("g"): openLayerGrid()
         case .alt("n"): selectToken(by: 1)
         case .alt("p"): selectToken(by: -1)
         case .alt("r"):
@@ -277,6 +286,8 @@ public final class PlaygroundSession {
 
     /// Esc, cursor moves, edits: drop the suggestion and stop the model at once.
     private func dismiss() {
+        // The views describe the suggestion: they go with it (a file reloaded from disk).
+        closeViews()
         if suggestion != nil || debounceDeadline != nil { worker?.cancelAll() }
         retire()
         suggestion = nil
@@ -465,6 +476,7 @@ public final class PlaygroundSession {
         let line = buffer.lines[buffer.cursor.line]
         var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
                                                                     lineAfter: String(line.dropFirst(buffer.cursor.column))))
+        s.prompt = buffer.textBeforeCursor()
         s.alternative = sample
         s.policy = knobs.kind.rawValue
         s.setting = knobs.summary.replacingOccurrences(of: "▸", with: "")
@@ -474,7 +486,7 @@ public final class PlaygroundSession {
         // Every sampled request gets a fresh seed, so asking again after a duplicate differs.
         if sample > 0 { sampleSeed += 1 }
         let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sampleSeed)) : .greedy
-        let request = CompletionRequest(prompt: buffer.textBeforeCursor(), maxTokens: options.maxTokens, sampling: sampling,
+        let request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: sampling,
                                         policy: knobs.policy, speculative: sample > 0 ? nil : knobs.speculative,
                                         traceTopK: showInspector ? 3 : 0)
         worker.submit(job: nextJob, request: request)
@@ -483,6 +495,7 @@ public final class PlaygroundSession {
     /// Worker events, delivered on the UI loop.
     public func receive(_ events: [WorkerEvent], now: Double) {
         for event in events {
+            if receiveForViews(event) { continue }
             guard var s = suggestion, event.job == s.job else { continue }
             switch event {
             case .token(_, let token):
@@ -513,8 +526,11 @@ public final class PlaygroundSession {
                 s.error = error
             case .cancelled:
                 s.finished = true
+            case .grid:
+                continue
             }
             suggestion = s
+            suggestionChanged(s)
             if s.alternative > 0 {
                 if s.alternative < alternatives.count { alternatives[s.alternative] = s } else { alternatives.append(s) }
             }

@@ -90,6 +90,8 @@ public struct Suggestion: Sendable {
     public var setting = ""
     /// Where it was asked for (shapes its start and end).
     public var context = SuggestionContext()
+    /// The text before the cursor it continues (the comparison's `full` run completes it again).
+    public var prompt = ""
     /// Characters typed through or accepted (removed from the front of the shown text).
     public private(set) var consumed = 0
     /// Of `consumed`: characters accepted (Tab, word, line) and typed through.

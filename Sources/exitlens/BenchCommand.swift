@@ -49,6 +49,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if playground && policies.count > 1 { throw ValidationError("--playground measures one --policy setting at a time") }
+        guard promptCount >= 1 else { throw ValidationError("--prompt-count must be at least 1") }
     }
 
     func run() throws {

@@ -53,7 +53,7 @@ struct Complete: ParsableCommand {
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
         guard repetitionPenalty > 0, repetitionPenalty.isFinite else { throw ValidationError("--repetition-penalty must be a finite number > 0") }
         guard traceTopK >= 0 else { throw ValidationError("--trace-top-k must be ≥ 0") }
-        _ = try policyOptions.configuration(defaultKind: .full)
+        _ = try policyOptions.configuration()
         if prompt != nil && file != nil { throw ValidationError("give the prompt as an argument or --file, not both") }
     }
 
@@ -62,11 +62,19 @@ struct Complete: ParsableCommand {
         let model = try modelOptions.load()
         let completer = Completer(model: model)
         let L = model.network.shape.layerCount
+        var configuration = try policyOptions.configuration()
+        // The default policy on a model that cannot run it: full depth, said in one line (as `play` does).
+        if policyOptions.policy == nil {
+            do { try model.earlyExit.check(configuration.makePolicy(layerCount: L).policy) } catch {
+                FileHandle.standardError.write(Data("exitlens: \(error): using full (--policy picks another)\n".utf8))
+                configuration = .full
+            }
+        }
         let request = try CompletionRequest(
             prompt: text, maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
                                          repetitionPenalty: repetitionPenalty, seed: seed),
-            configuration: policyOptions.configuration(defaultKind: .full), layerCount: L,
+            configuration: configuration, layerCount: L,
             traceTopK: traceTopK)
         if json {
             let result = try completer.complete(request)

@@ -55,10 +55,10 @@ struct EvalCommand: ParsableCommand {
             shouldStop: { interrupted.load(ordering: .relaxed) })
         bar.finish()
         if interrupted.load(ordering: .relaxed) {
-            FileHandle.standardError.write(Data("interrupted: results for the first \(report.examples) examples\n".utf8))
+            FileHandle.standardError.write(Data("interrupted: results for the first \(counted(report.examples, "example"))\n".utf8))
         }
         if let svg {
-            try Charts.paretoSVG(report, title: "Quality vs speed — \(model.name), \(report.examples) examples").write(toFile: svg, atomically: true, encoding: .utf8)
+            try Charts.paretoSVG(report, title: "Quality vs speed — \(model.name), \(counted(report.examples, "example"))").write(toFile: svg, atomically: true, encoding: .utf8)
         }
         if json {
             try printJSON(report)

@@ -12,7 +12,7 @@ struct Play: ParsableCommand {
         abstract: "Edit a file with early-exit ghost-text completion (F1 in the playground lists the keys).",
         discussion: """
         Without a terminal, --script FILE --dump DIR replays keys on an in-memory screen and \
-        writes screen dumps. Wide lines scroll horizontally; long files scroll.
+        writes screen dumps (without --dump it prints the final screen). Wide lines scroll horizontally; long files scroll.
         """
     )
 
@@ -21,7 +21,8 @@ struct Play: ParsableCommand {
     @Argument(help: "File to edit (created on first save); omit it for a scratch buffer.")
     var file: String?
 
-    /// The starting policy and knobs (F2 cycles, F5/F6 adjust); sec unless `--policy` says otherwise.
+    /// The starting policy and knobs (F2 cycles, F5/F6 adjust); `PolicyConfiguration.defaultKind`
+    /// unless `--policy` says otherwise.
     @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Pause after typing before asking the model, in milliseconds.")
@@ -41,7 +42,7 @@ struct Play: ParsableCommand {
     @Option(help: "Replay this keystroke script on an in-memory screen instead of the terminal.")
     var script: String?
 
-    @Option(help: "With --script: the directory the screen dumps go to.")
+    @Option(help: "With --script: the directory the screen dumps go to (without it, the final screen is printed).")
     var dump: String?
 
     @Option(help: "With --script: screen size as WxH.")
@@ -60,7 +61,7 @@ struct Play: ParsableCommand {
     var demo = false
 
     func validate() throws {
-        _ = try policyOptions.configuration(defaultKind: .sec)
+        _ = try policyOptions.configuration()
         guard (0...5000).contains(debounce) else { throw ValidationError("--debounce must be 0…5000 ms") }
         guard (1...512).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1…512") }
         if dump != nil && script == nil { throw ValidationError("--dump needs --script") }
@@ -100,7 +101,7 @@ struct Play: ParsableCommand {
         options.logPath = noLog ? nil : (log ?? (script == nil ? SessionLog.defaultPath() : nil))
         let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let buffer = EditorBuffer(text: opened?.text ?? "")
-        let policy = try policyOptions.configuration(defaultKind: .sec)
+        let policy = try policyOptions.configuration()
         do { try policy.validate(layerCount: model.network.shape.layerCount) } catch { throw CommandError("\(error)") }
         let info = ModelInfo(model: model)
 
@@ -112,13 +113,19 @@ struct Play: ParsableCommand {
                                             worker: worker, options: options, policy: policy)
             offerRecovery(to: session, opened: opened)
             if demo { session.startDemo(now: monotonicSeconds()) }
+            let screen = MemoryScreen(width: parts[0], height: parts[1])
             do {
-                try ScriptRunner(session: session, screen: MemoryScreen(width: parts[0], height: parts[1]), dumpDirectory: dump).run(scriptText)
+                try ScriptRunner(session: session, screen: screen, dumpDirectory: dump).run(scriptText)
             } catch {
                 session.shutdown()
                 throw CommandError("\(error)")
             }
             session.shutdown()
+            // Without --dump the run would say nothing: the final screen is its result.
+            if dump == nil {
+                print(screen.text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { String($0.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n"))
+            }
             return
         }
 

@@ -8,7 +8,7 @@ extension DraftKind: ExpressibleByArgument {}
 /// a `PolicyConfiguration`, which `bench` and `eval` parse from one word (`--policy sec:0.9:0.8`);
 /// both spellings give the same setting, with the same defaults and checks.
 struct PolicyOptions: ParsableArguments {
-    @Option(help: "How deep each token goes (default: full for complete, sec for play).")
+    @Option(help: "How deep each token goes (default: sec; full on a model without controller.safetensors).")
     var policy: PolicyKind?
 
     @Option(name: .customLong("tau-exit"), help: "sec: exit when p(exit) is the argmax and > τ_exit (default 0.9; > 1 disables).")
@@ -31,7 +31,7 @@ struct PolicyOptions: ParsableArguments {
 
     /// The setting these options describe, `defaultKind` when `--policy` is not given. A knob the
     /// policy does not read is refused rather than silently ignored.
-    func configuration(defaultKind: PolicyKind) throws -> PolicyConfiguration {
+    func configuration(defaultKind: PolicyKind = PolicyConfiguration.defaultKind) throws -> PolicyConfiguration {
         var c = PolicyConfiguration(policy ?? defaultKind)
         func refuse(_ flag: String) -> ValidationError {
             let setting = c.kind == .speculative ? "--policy speculative --draft \(c.draft.rawValue)" : "--policy \(c.kind.rawValue)"

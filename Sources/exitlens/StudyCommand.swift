@@ -43,7 +43,9 @@ struct StudyCommand: ParsableCommand {
         }
         let bar = ProgressBar(label: "study")
         let study = Study(model: model.earlyExit, stride: stride, maxTokens: maxTokens)
-        let result = try study.run(sequences: sequences, progress: { bar.update(min($0, maxTokens), min(maxTokens, sequences.map(\.count).reduce(0, +))) },
+        // Every token but each file's first is scored once: that is the bar's total.
+        let scored = min(maxTokens, sequences.reduce(0) { $0 + max(0, $1.count - 1) })
+        let result = try study.run(sequences: sequences, progress: { bar.update(min($0, scored), scored) },
                                    shouldStop: { interrupted.load(ordering: .relaxed) })
         bar.finish()
         var wrong: Evaluator.WrongFirstToken?
@@ -66,8 +68,8 @@ struct StudyCommand: ParsableCommand {
         }
         print(markdown ? Charts.studyMarkdown(result) : Charts.study(result))
         if let w = wrong {
-            print(String(format: "\ngreedy full-depth completions (%d examples): acceptance %.1f%% after a right first token, %.1f%% after a wrong one (paper: 4.2%%)",
-                         w.rightFirst + w.wrongFirst, 100 * w.acceptanceRightFirst, 100 * w.acceptanceWrongFirst))
+            print("\ngreedy full-depth completions (\(counted(w.rightFirst + w.wrongFirst, "example"))): " + String(format: "acceptance %.1f%% after a right first token, %.1f%% after a wrong one (paper: 4.2%%)",
+                         100 * w.acceptanceRightFirst, 100 * w.acceptanceWrongFirst))
         }
     }
 }

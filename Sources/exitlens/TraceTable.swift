@@ -1,12 +1,13 @@
 import Completion
 import EarlyExit
+import Evaluation
 import Foundation
 import Tokenizer
 
 /// The per-token table `exitlens complete --trace` prints.
 enum TraceTable {
     static func render(_ r: CompletionResult, tokenizer: BPETokenizer, layerCount L: Int) -> String {
-        var lines = ["", "policy \(r.policy) — \(r.tokens.count) tokens, mean exit layer \(String(format: "%.2f", r.meanExitLayer)) of \(L)"]
+        var lines = ["", "policy \(r.policy) — \(counted(r.tokens.count, "token")), mean exit layer \(String(format: "%.2f", r.meanExitLayer)) of \(L)"]
         lines.append(String(format: "FLOPs %.3f M of %.3f M at full depth (%.1f%% saved)", r.flops / 1e6, r.fullFlops / 1e6,
                             r.fullFlops > 0 ? 100 * (1 - r.flops / r.fullFlops) : 0))
         if let a = r.draftAcceptance, let m = r.meanAcceptedLength {

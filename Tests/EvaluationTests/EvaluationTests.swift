@@ -122,3 +122,39 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(!Charts.paretoFront(report.rows).isEmpty)
     }
 }
+
+/// Progress ends at its total and counts are what was asked for (issue #12's minor items).
+@Suite struct ProgressAndCountTests {
+    @Test func progressEndsAtTheTotal() throws {
+        let dir = EarlyExitFixtures.directory("ee-shared")
+        let model = try LanguageModel.load(directory: dir)
+        // 300 scored tokens: not a multiple of the study's 256-token reports.
+        let sequences = [Array(repeating: 5, count: 201), Array(repeating: 7, count: 101), [3]]
+        var reported: [Int] = []
+        _ = try Study(model: model.earlyExit).run(sequences: sequences, progress: { reported.append($0) })
+        #expect(reported.last == 300)
+        var p = ExampleProtocol()
+        p.seed = 1
+        let examples = p.examples(files: SourceFiles.list(root.appendingPathComponent("samples").path), tokenizer: model.tokenizer, count: 3)
+        var steps: [(Int, Int)] = []
+        _ = try Evaluator(model: model).run(examples: examples, settings: [], seed: 1, lineMode: false, progress: { steps.append(($0, $1)) })
+        #expect(steps.first.map { [$0.0, $0.1] } == [0, 3])
+        #expect(steps.last.map { [$0.0, $0.1] } == [3, 3])
+    }
+
+    /// `bench --prompt-count 8` on three files: 8 prompts (3 + 3 + 2), not 6.
+    @Test func promptCountIsKept() throws {
+        let dir = try TestFixtures.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try (0..<3).map { i -> URL in
+            let url = dir.appendingPathComponent("f\(i).py")
+            try String(repeating: "x = \(i)  # a line of code\n", count: 40).write(to: url, atomically: true, encoding: .utf8)
+            return url
+        }
+        for limit in [1, 2, 3, 4, 8, 64] {
+            #expect(PolicyBenchmark.prompts(files: files, limit: limit).count == limit, "limit \(limit)")
+        }
+        #expect(counted(1, "token") == "1 token")
+        #expect(counted(0, "completion") == "0 completions")
+    }
+}

@@ -75,11 +75,17 @@ final class ScriptedEngine: CompletionEngine, @unchecked Sendable {
     // @unchecked: fields are set before use and guarded by the semaphore/lock.
     var tokens: [GeneratedToken]
     var stop: TokenTrace?
+    /// What a `full` request gets instead of `tokens` (the comparison's other side), when set.
+    var fullTokens: [GeneratedToken]?
+    /// Layers of the model the layer grid describes (every layer has a head).
+    var gridLayers = 6
     let hold: Bool
     private let gate = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var _requests: [CompletionRequest] = []
     var requests: [CompletionRequest] { lock.withLock { _requests } }
+    private var _gridRequests: [LayerGridRequest] = []
+    var gridRequests: [LayerGridRequest] { lock.withLock { _gridRequests } }
 
     init(tokens: [GeneratedToken], stop: TokenTrace? = nil, hold: Bool = false) {
         self.tokens = tokens
@@ -91,6 +97,7 @@ final class ScriptedEngine: CompletionEngine, @unchecked Sendable {
 
     func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult {
         lock.withLock { _requests.append(request) }
+        let tokens = request.policy is FullDepthPolicy ? (fullTokens ?? self.tokens) : self.tokens
         for t in tokens {
             if request.cancellation?.isCancelled == true { throw ScriptedCancellation() }
             onToken(t)
@@ -102,6 +109,15 @@ final class ScriptedEngine: CompletionEngine, @unchecked Sendable {
             }
         }
         return Fixtures.result(tokens, stop: stop)
+    }
+
+    /// A made-up lens: column j's token is first predicted at layer 1 + 5j mod L; shallower layers
+    /// predict token 100 + layer.
+    func layerGrid(_ request: LayerGridRequest, cancellation: CancellationFlag?) throws -> LayerGrid {
+        lock.withLock { _gridRequests.append(request) }
+        let L = gridLayers
+        let top1 = request.tokens.enumerated().map { j, id in (1...L).map { l in l >= 1 + (5 * j) % L ? id : 100 + l } }
+        return LayerGrid(layers: Array(1...L), top1: top1, source: .teacherForced)
     }
 }
 

@@ -112,3 +112,46 @@ final class GatedEngine: CompletionEngine, @unchecked Sendable {
         }
     }
 }
+
+/// The layer grid's teacher-forced pass on the tiny early-exit model, against the per-layer top-1
+/// that token-by-token full-depth decoding recorded for the same tokens (the inspector's trace):
+/// a batched prefill and single steps must rank the same token first at every head.
+@Suite struct LayerGridRealModelTests {
+    @Test func teacherForcedGridEqualsTheDecodersTrace() throws {
+        let model = try LanguageModel.load(directory: RealModelTests.modelDirectory)
+        let completer = Completer(model: model)
+        let L = model.network.shape.layerCount
+        let result = try completer.complete(CompletionRequest(prompt: "def add(a, b):\n    return", maxTokens: 10, traceTopK: 1))
+        #expect(result.tokens.count == 10)
+        let recorded = try #require(LayerGrid.recorded(result.tokens, layerCount: L))
+        let grid = try completer.layerGrid(LayerGridRequest(promptIDs: result.promptTokenIDs, tokens: result.tokens.map(\.id)),
+                                           cancellation: nil)
+        #expect(grid.source == .teacherForced)
+        #expect(grid.layers == recorded.layers)
+        #expect(grid.layers == Array(1...L), "ee-shared has a head after every layer")
+        #expect(grid.top1 == recorded.top1)
+        // Greedy full depth: the last layer's top-1 is the token itself.
+        #expect(grid.top1.map { $0.last } == result.tokens.map(\.id))
+    }
+
+    /// Under an early-exit policy the grid still covers every layer, and its first column (the
+    /// prompt pass, full depth) predicts the first token at the last layer.
+    @Test func gridOfAnEarlyExitSuggestion() throws {
+        let model = try LanguageModel.load(directory: RealModelTests.modelDirectory)
+        let completer = Completer(model: model)
+        let L = model.network.shape.layerCount
+        let request = try CompletionRequest(prompt: "x = 1\n", maxTokens: 6, configuration: .fixed, layerCount: L)
+        let result = try completer.complete(request)
+        #expect(LayerGrid.recorded(result.tokens, layerCount: L) == nil)
+        let grid = try completer.layerGrid(LayerGridRequest(promptIDs: result.promptTokenIDs, tokens: result.tokens.map(\.id)),
+                                           cancellation: nil)
+        #expect(grid.top1.count == result.tokens.count)
+        #expect(grid.top1.allSatisfy { $0.count == L })
+        #expect(grid.top1.first?.last == result.tokens.first?.id)
+        let cancelled = CancellationFlag()
+        cancelled.cancel()
+        #expect(throws: (any Error).self) {
+            try completer.layerGrid(LayerGridRequest(promptIDs: result.promptTokenIDs, tokens: result.tokens.map(\.id)), cancellation: cancelled)
+        }
+    }
+}

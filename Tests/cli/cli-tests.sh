@@ -123,5 +123,17 @@ expect_error bench-layer-beyond "policy 'fixed:100'" "$bin" bench --model "$fixt
 # The same bytes are refused as an argument as in a file.
 expect_error non-utf8-argument "not UTF-8" "$bin" complete --model "$fixture" $'\377\376binary'
 
+# complete and play share one default policy (sec); a model without a controller falls back to
+# full and says so in one line.
+ee=$(cd "$(dirname "$0")/../TestSupport/Resources/ee-shared" && pwd)
+policy=$("$bin" complete --model "$ee" --max-tokens 2 --json x 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"])')
+if printf '%s' "$policy" | grep -qi "sec"; then ok; else fail "complete's default policy on ee-shared: '$policy'"; fi
+"$bin" complete --model "$fixture" --max-tokens 2 x >/dev/null 2>"$work/err"
+if [ "$(wc -l < "$work/err")" = 1 ] && grep -q "controller.safetensors.*using full" "$work/err"; then ok; else fail "default fallback: $(cat "$work/err")"; fi
+# play --script without --dump prints the final screen.
+printf 'type y = 2\n' > "$work/s.keys"
+out=$("$bin" play --model "$ee" --size 70x16 --script "$work/s.keys" 2>&1)
+if printf '%s' "$out" | grep -q "ExitLens" && printf '%s' "$out" | grep -q "y = 2"; then ok; else fail "--script without --dump: '$out'"; fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

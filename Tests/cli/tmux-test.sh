@@ -15,6 +15,9 @@ tm() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { tm kill-server 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap "tm kill-server; echo kept $work" EXIT
+# A session that outlives the others: killing the last session stops the tmux server, and a
+# new-session racing that shutdown fails with "server exited unexpectedly".
+tm new-session -d -s keep "sleep 3600"
 passed=0
 failed=0
 ok()   { passed=$((passed + 1)); }
@@ -25,6 +28,15 @@ wait_for() {
   local pattern=$1 limit=${2:-20} i=0
   while [ "$i" -lt $((limit * 10)) ]; do
     if tm capture-pane -p -t play 2>/dev/null | grep -q -- "$pattern"; then return 0; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+# wait_gone PATTERN [SECONDS]: poll until the screen no longer matches.
+wait_gone() {
+  local pattern=$1 limit=${2:-10} i=0
+  while [ "$i" -lt $((limit * 10)) ]; do
+    if ! tm capture-pane -p -t play 2>/dev/null | grep -q -- "$pattern"; then return 0; fi
     sleep 0.1; i=$((i + 1))
   done
   return 1
@@ -119,7 +131,8 @@ demo=$(cd "$(dirname "$0")/../.." && pwd)/samples/play-demo.keys
 cp "$sample" "$work/demo.py"
 if "$bin" play --model "$model" --script "$demo" --dump "$work/dumps" "$work/demo.py" </dev/null >/dev/null 2>"$work/err" \
    && grep -q "Exit layers" "$work/dumps/1-ghost.txt" && grep -q "Inspector" "$work/dumps/2-inspector.txt" \
-   && grep -q "keys" "$work/dumps/4-help.txt" && cmp -s "$sample" "$work/demo.py"; then ok
+   && grep -q "keys" "$work/dumps/4-help.txt" && grep -q "Compare: full depth vs" "$work/dumps/5-compare.txt" \
+   && grep -q "^ L 6" "$work/dumps/6-grid.txt" && cmp -s "$sample" "$work/demo.py"; then ok
 else fail "--script/--dump: $(cat "$work/err") $(ls "$work/dumps" 2>&1)"; fi
 
 # 6. Closing the terminal (tmux kill-session) with unsaved text: recovery file, exit 129, no trap.
@@ -194,7 +207,34 @@ else fail "80x24 layout: $(tm capture-pane -p -t play)"; fi
 tm send-keys -t play C-q C-q
 wait_rc >/dev/null
 
-# 10. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
+# 10. F8 compares the ghost with full depth (one more completion, none for the ghost) and Esc
+#     closes it leaving the ghost; F9 opens the layer × token grid, arrows scroll it, Esc closes it.
+cp "$sample" "$work/views.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --policy fixed --max-tokens 12 --demo --no-log views.py
+if wait_for "mean exit layer" 30; then ok; else fail "views: no ghost: $(tm capture-pane -p -t play | tail -3)"; fi
+tm send-keys -t play F8
+if wait_for "Compare: full depth vs fixed" 10 && wait_for "first difference at token\|identical: the same" 30; then ok
+else fail "F8 comparison: $(tm capture-pane -p -t play | head -12)"; fi
+if tm capture-pane -p -t play | grep -q "Session (1 completion)"; then fail "the comparison asked for the ghost again"; fi
+tm send-keys -t play Escape
+if wait_gone "Compare: full depth" 5 && tm capture-pane -p -t play | grep -q "mean exit layer"; then ok
+else fail "Esc did not close the comparison (or dropped the ghost): $(tm capture-pane -p -t play | tail -4)"; fi
+tm send-keys -t play F9
+if wait_for "Layer × token grid" 10 && wait_for "teacher-forced full-depth pass" 30 && wait_for "^ L 6" 5; then ok
+else fail "F9 grid: $(tm capture-pane -p -t play | head -12)"; fi
+# At 60 columns six token columns fit: Right scrolls to the others.
+tm resize-window -t play -x 60 -y 16
+if wait_for "tokens 1–6/[0-9]* ←→" 10; then ok; else fail "grid scroll marker: $(tm capture-pane -p -t play | head -4)"; fi
+tm send-keys -t play Right
+if wait_for "tokens 2–7/" 5; then ok; else fail "Right did not scroll the grid: $(tm capture-pane -p -t play | head -4)"; fi
+tm send-keys -t play Escape
+if wait_gone "Layer × token grid" 5; then ok; else fail "Esc did not close the grid"; fi
+tm send-keys -t play Tab C-q C-q
+rc=$(wait_rc)
+if [ "$rc" = "0" ]; then ok; else fail "quit after the views rc='$rc'"; fi
+
+# 11. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
 #    (make burst-test SEEDS="1 2 … 10" runs more by hand).
 for seed in ${BURST_SEEDS:-7}; do
   if python3 "$(dirname "$0")/key-burst.py" "$bin" "$model" "$seed" 2029 50; then ok; else fail "key burst seed $seed"; fi

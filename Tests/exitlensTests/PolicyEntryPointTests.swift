@@ -32,8 +32,8 @@ import Testing
     @Test func everyEntryPointParsesEverySpellingAlike() throws {
         for (spec, options) in Self.spellings {
             let expected = try PolicyConfiguration(parsing: spec)
-            let complete = try Complete.parse(options + ["x"]).policyOptions.configuration(defaultKind: .full)
-            let play = try Play.parse(options).policyOptions.configuration(defaultKind: .sec)
+            let complete = try Complete.parse(options + ["x"]).policyOptions.configuration()
+            let play = try Play.parse(options).policyOptions.configuration()
             let bench = try Bench.parse(["--policy", spec]).policies
             let playground = try Bench.parse(["--playground", "--policy", spec]).policies
             let eval = try EvalCommand.parse(["--data", "samples", "--policy", spec]).policies
@@ -52,13 +52,17 @@ import Testing
         }
     }
 
-    @Test func defaultPolicyPerCommand() throws {
-        #expect(try Complete.parse(["x"]).policyOptions.configuration(defaultKind: .full) == .full)
-        #expect(try Play.parse([]).policyOptions.configuration(defaultKind: .sec) == .sec)
-        // play's knobs apply to its default policy.
+    /// `complete` and `play` share one default, `PolicyConfiguration.defaultKind` (sec, as README says).
+    @Test func oneDefaultPolicyForEveryCommand() throws {
+        let expected = PolicyConfiguration(PolicyConfiguration.defaultKind)
+        #expect(expected == .sec)
+        #expect(try Complete.parse(["x"]).policyOptions.configuration() == expected)
+        #expect(try Play.parse([]).policyOptions.configuration() == expected)
+        // The default policy's knobs apply without --policy, in both.
         var sec = PolicyConfiguration.sec
         sec.tauExit = 0.7
-        #expect(try Play.parse(["--tau-exit", "0.7"]).policyOptions.configuration(defaultKind: .sec) == sec)
+        #expect(try Play.parse(["--tau-exit", "0.7"]).policyOptions.configuration() == sec)
+        #expect(try Complete.parse(["--tau-exit", "0.7", "x"]).policyOptions.configuration() == sec)
     }
 
     /// `bench --playground --policy sec:0.5:0.9` used to keep only "sec".
