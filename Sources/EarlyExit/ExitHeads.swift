@@ -129,6 +129,12 @@ public struct ExitHeads: Sendable {
     /// Whether layer `l` (1-based) can produce logits: every layer with a head, and layer L.
     public func canExit(at l: Int, layerCount: Int) -> Bool { l == layerCount || layers.contains(l) }
 
+    /// The deepest layer at or below `k` that can produce logits (L when k ≥ L), or nil when every
+    /// head sits deeper than k — where `fixed:k` exits on a model with heads at some layers only.
+    public func nearestExit(atOrBelow k: Int, layerCount: Int) -> Int? {
+        k >= layerCount ? layerCount : layers.filter { $0 <= k }.max()
+    }
+
     /// FLOPs of one head evaluation at layer `l` (for the cost model).
     public func flops(at l: Int, shape: ModelShape) -> Double {
         let d = Double(shape.embeddingSize), V = Double(shape.vocabularySize)
