@@ -24,6 +24,10 @@ Under Tests/TestSupport/Resources/:
                       controller in the exitlens-exits-v1 / controller-v1 formats
   expected-ee-codegen.{json,safetensors}   exit-head logits at layers 1, 4, 7 and greedy ids
 
+Under Tests/TokenizerTests/Resources/:
+  hf_tiny_added_tokens.json   transformers' CodeGenTokenizer ids for hf_tiny's vocab.json + merges.txt
+                              with an added_tokens.json of space and tab runs (as CodeGen ships)
+
 Tolerances: 1e-4 on logits and hidden states (F16 weights are exact in float32 arithmetic).
 """
 import json
@@ -266,8 +270,38 @@ def build_early_exit(tok):
     print(name, "L", cfg.n_layer, "heads at", heads_at, [len(p["ids"]) for p in meta["prompts"]])
 
 
+def build_added_tokens():
+    """CodeGen's tokenizer ships vocab.json + merges.txt + added_tokens.json (runs of spaces and tabs
+    as single tokens past GPT-2's 50,257). transformers' CodeGenTokenizer on the hf_tiny BPE plus
+    such a file gives the ids a Swift loader of that directory must give."""
+    import shutil
+    import tempfile
+    from transformers import CodeGenTokenizer
+    source = os.path.join(HERE, "..", "Tests", "TokenizerTests", "Resources", "hf_tiny")
+    added = {"        ": 1000, "    ": 1001, "\t\t": 1002, "\t\t\t": 1003}
+    texts = ["def f(x):\n        return x\n    pass", "\t\tif a:\n\t\t\tb\n\t\t\t\tc", "a    b         c  d",
+             "class A:\n    def g(self):\n        return self.items[0]  # 8\n"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(source, name), tmp)
+        with open(os.path.join(tmp, "added_tokens.json"), "w") as f:
+            json.dump(added, f)
+        tok = CodeGenTokenizer.from_pretrained(tmp)
+        cases = [{"text": t, "ids": tok.encode(t)} for t in texts]
+        assert all(tok.decode(c["ids"]) == c["text"] for c in cases)
+        assert any(i >= 1000 for c in cases for i in c["ids"])
+    out = os.path.join(HERE, "..", "Tests", "TokenizerTests", "Resources", "hf_tiny_added_tokens.json")
+    with open(out, "w") as f:
+        json.dump({"description": "transformers' CodeGenTokenizer on hf_tiny/vocab.json + merges.txt + these "
+                   "added_tokens; made by training/codegen_fixtures.py", "added_tokens": added, "cases": cases},
+                  f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print("added tokens:", [c["ids"] for c in cases])
+
+
 def main():
     torch.set_num_threads(1)
+    build_added_tokens()
     tok = Tokenizer.from_file(TOKENIZER)
     eos = tok.token_to_id("<|endoftext|>")
     build_parity("tiny-codegen", make(vocab_size=400, n_embd=40, n_head=5, rotary_dim=6, n_layer=3, n_inner=72,
