@@ -132,7 +132,11 @@ public struct ExitHeads: Sendable {
     /// The deepest layer at or below `k` that can produce logits (L when k ≥ L), or nil when every
     /// head sits deeper than k — where `fixed:k` exits on a model with heads at some layers only.
     public func nearestExit(atOrBelow k: Int, layerCount: Int) -> Int? {
-        k >= layerCount ? layerCount : layers.filter { $0 <= k }.max()
+        if k >= layerCount { return layerCount }
+        // Asked after every block of every token: a downward scan, no allocation.
+        var l = k
+        while l >= 1 && !layers.contains(l) { l -= 1 }
+        return l >= 1 ? l : nil
     }
 
     /// FLOPs of one head evaluation at layer `l` (for the cost model).
