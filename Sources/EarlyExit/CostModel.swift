@@ -21,20 +21,23 @@ public enum CostModel {
     /// One full block for the token at `position`, split by component.
     ///
     /// GPT-2 has biases everywhere and a GELU MLP (4 matrices in all); Llama has a gated SwiGLU MLP
-    /// (gate, up, down; SiLU·up counted 6 per element) and rotary queries and keys; Qwen2 adds q/k/v biases.
+    /// (gate, up, down; SiLU·up counted 6 per element) and rotary queries and keys; Qwen2 adds q/k/v
+    /// biases. CodeGen runs attention and MLP in parallel off one LayerNorm (so one norm, and both
+    /// results added to the residual), rotates only `rotaryDimensions` of each head, and has biases
+    /// on the MLP alone.
     public static func block(shape s: ModelShape, position: Int) -> FlopBreakdown {
         let d = Double(s.embeddingSize), inner = Double(s.innerSize), n = Double(position + 1), h = Double(s.headCount)
         let qw = Double(s.queryWidth), qkvw = Double(s.qkvWidth)
-        let gpt2 = s.architecture == .gpt2, qkvBias = s.architecture != .llama
         var f = FlopBreakdown()
-        f.norms = 2 * normFlops(s)
-        f.qkv = 2 * d * qkvw + (qkvBias ? qkvw : 0) + (s.usesRotary ? rotaryFlops(s.queryWidth + s.kvWidth) : 0)
+        f.norms = Double(s.parallelBlock ? 1 : 2) * normFlops(s)
+        f.qkv = 2 * d * qkvw + (s.qkvBias ? qkvw : 0) + rotaryFlops(s.rotaryDimensions * (s.headCount + s.kvHeadCount))
         f.attention = 2 * n * qw + 5 * n * h + 2 * n * qw
-        f.projection = 2 * qw * d + (gpt2 ? d : 0) + d // + residual add
+        f.projection = 2 * qw * d + (s.projectionBias ? d : 0) + d // + residual add
         if s.gatedMLP {
             f.mlp = 2 * d * 2 * inner + 6 * inner + 2 * inner * d + d
         } else {
-            f.mlp = 2 * d * inner + inner + 8 * inner + 2 * inner * d + d + d
+            let biases = s.mlpBias ? inner + d : 0
+            f.mlp = 2 * d * inner + 8 * inner + 2 * inner * d + biases + d
         }
         return f
     }
@@ -43,15 +46,15 @@ public enum CostModel {
     /// keys' rotation), nothing else.
     public static func stateCopy(shape s: ModelShape) -> Double {
         let d = Double(s.embeddingSize), kv = Double(s.kvWidth)
-        return normFlops(s) + 2 * d * 2 * kv + (s.architecture != .llama ? 2 * kv : 0) + (s.usesRotary ? rotaryFlops(s.kvWidth) : 0)
+        return normFlops(s) + 2 * d * 2 * kv + (s.qkvBias ? 2 * kv : 0) + rotaryFlops(s.rotaryDimensions * s.kvHeadCount)
     }
 
     /// Embedding lookup and (GPT-2) position add.
-    public static func embedding(shape s: ModelShape) -> Double { s.architecture == .gpt2 ? Double(s.embeddingSize) : 0 }
+    public static func embedding(shape s: ModelShape) -> Double { s.learnedPositions ? Double(s.embeddingSize) : 0 }
 
-    /// The final norm + LM head.
+    /// The final norm + LM head (+ its bias, CodeGen's).
     public static func finalHead(shape s: ModelShape) -> Double {
-        normFlops(s) + 2 * Double(s.embeddingSize) * Double(s.vocabularySize)
+        normFlops(s) + 2 * Double(s.embeddingSize) * Double(s.vocabularySize) + (s.headBias ? Double(s.vocabularySize) : 0)
     }
 
     /// Everything a full-depth token costs at `position`.

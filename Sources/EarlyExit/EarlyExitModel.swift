@@ -31,6 +31,9 @@ public struct EarlyExitModel: Sendable {
             throw ModelError.invalidInput("policy fixed(k=\(fixed.layer)) needs exits.safetensors beside the model")
         case let fixed as FixedLayerPolicy where fixed.layer < 1:
             throw ModelError.invalidInput("fixed layer k must be ≥ 1")
+        case let fixed as FixedLayerPolicy where heads.map({ $0.nearestExit(atOrBelow: fixed.layer, layerCount: L) == nil }) ?? false:
+            let at = heads.map { $0.layers.sorted().map(String.init).joined(separator: ", ") } ?? ""
+            throw ModelError.invalidInput("policy \(fixed.label): no exit head at or below layer \(fixed.layer) (exits.safetensors has heads at layers \(at); set k with fixed:k or --exit-layer)")
         case is SoftmaxConfidencePolicy where heads == nil, is SaturationPolicy where heads == nil:
             throw ModelError.invalidInput("policy \(policy.label) needs exits.safetensors beside the model")
         default:

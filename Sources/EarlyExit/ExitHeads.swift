@@ -9,8 +9,8 @@ import SafeTensors
 /// Layers are 1-based, "after block l":
 /// - `separate` — the paper's own `Linear(d, V)` per layer on the raw residual stream
 ///   (`exits.{l}.weight`, `[V, d]`);
-/// - `shared` — a per-layer LayerNorm feeding the model's tied head
-///   (`exits.{l}.ln.weight`, `exits.{l}.ln.bias`, `[d]`; GPT-2 models);
+/// - `shared` — a per-layer LayerNorm feeding the model's own head (and its bias, if any)
+///   (`exits.{l}.ln.weight`, `exits.{l}.ln.bias`, `[d]`; LayerNorm models: GPT-2, CodeGen);
 /// - `translator` — a per-layer affine map in front of the model's own final norm and head,
 ///   `head(norm(h + A·h + b))` (tuned-lens style, for frozen pretrained backbones whose vocabulary
 ///   is too large for a head per layer): `exits.{l}.translator.bias` `[d]` with either a full
@@ -74,7 +74,7 @@ public struct ExitHeads: Sendable {
             throw ModelError.file(name, "metadata 'kind' must be one of \(kinds) (found \(file.metadata["kind"] ?? "none"))")
         }
         if kind == .shared, shape.usesRMSNorm {
-            throw ModelError.file(name, "kind 'shared' (LayerNorm heads) is for GPT-2 models; use 'translator' or 'lens'")
+            throw ModelError.file(name, "kind 'shared' (LayerNorm heads) is for LayerNorm models (GPT-2, CodeGen); use 'translator' or 'lens'")
         }
         var layers = Set<Int>()
         if let list = file.metadata["layers"] {
@@ -129,13 +129,23 @@ public struct ExitHeads: Sendable {
     /// Whether layer `l` (1-based) can produce logits: every layer with a head, and layer L.
     public func canExit(at l: Int, layerCount: Int) -> Bool { l == layerCount || layers.contains(l) }
 
+    /// The deepest layer at or below `k` that can produce logits (L when k ≥ L), or nil when every
+    /// head sits deeper than k — where `fixed:k` exits on a model with heads at some layers only.
+    public func nearestExit(atOrBelow k: Int, layerCount: Int) -> Int? {
+        if k >= layerCount { return layerCount }
+        // Asked after every block of every token: a downward scan, no allocation.
+        var l = k
+        while l >= 1 && !layers.contains(l) { l -= 1 }
+        return l >= 1 ? l : nil
+    }
+
     /// FLOPs of one head evaluation at layer `l` (for the cost model).
     public func flops(at l: Int, shape: ModelShape) -> Double {
         let d = Double(shape.embeddingSize), V = Double(shape.vocabularySize)
         if l == shape.layerCount { return CostModel.finalHead(shape: shape) }
         switch kind {
         case .separate: return 2 * d * V
-        case .shared: return CostModel.layerNormFlops(d) + 2 * d * V
+        case .shared: return CostModel.layerNormFlops(d) + 2 * d * V + (shape.headBias ? V : 0)
         case .lens: return CostModel.finalHead(shape: shape)
         case .translator:
             guard let t = translators[l] else { return CostModel.finalHead(shape: shape) }
@@ -159,7 +169,7 @@ public struct ExitHeads: Sendable {
         case .shared:
             guard let n = norms[l] else { preconditionFailure("no exit head at layer \(l)") }
             layerNorm(hidden, ws.normed.pointer, shape.embeddingSize, gamma: n.gamma.pointer, beta: n.beta.pointer, eps: epsilon)
-            network.head.gemv(ws.normed.pointer, out, bias: nil, pool: network.pool)
+            network.head.gemv(ws.normed.pointer, out, bias: network.headBias?.pointer, pool: network.pool)
         case .translator:
             guard let t = translators[l] else { preconditionFailure("no exit head at layer \(l)") }
             // ws.projected holds h + A·h + b; ws.inner is scratch for the low-rank middle.

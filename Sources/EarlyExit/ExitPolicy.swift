@@ -67,13 +67,15 @@ public struct SaturationPolicy: ExitPolicy {
     }
 }
 
-/// Always exit at layer k (k ≥ L means full depth).
+/// Always exit at layer k (k ≥ L means full depth). When the exit heads cover some layers only
+/// (CodeGen's every third layer), the token leaves at the deepest head at or below k: never deeper
+/// than asked. `EarlyExitModel.check` refuses a k with no head at or below it.
 public struct FixedLayerPolicy: ExitPolicy {
     public var layer: Int
     public init(layer: Int) { self.layer = layer }
     public var label: String { "fixed(k=\(layer))" }
     public func decide(_ probe: LayerProbe) -> ExitDecision {
-        probe.layer >= layer && probe.hasHead ? .exit : .continue
+        probe.layer == probe.nearestExit(atOrBelow: layer) ? .exit : .continue
     }
 }
 

@@ -83,6 +83,11 @@ public final class LayerProbe: @unchecked Sendable {
     /// Whether a head exists at this layer (the token can leave here).
     public var hasHead: Bool { heads?.canExit(at: layer, layerCount: layerCount) ?? (layer == layerCount) }
 
+    /// The deepest layer at or below `k` with a head (L when k ≥ L), or nil when there is none.
+    public func nearestExit(atOrBelow k: Int) -> Int? {
+        heads?.nearestExit(atOrBelow: k, layerCount: layerCount) ?? (k >= layerCount ? layerCount : nil)
+    }
+
     /// The Stop&Exit Controller's probabilities, or nil without a controller.
     public func controller() -> ControllerProbabilities? {
         if let p = signals.controller { return p }

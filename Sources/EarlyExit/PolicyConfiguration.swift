@@ -42,7 +42,7 @@ public struct PolicyRequirements: OptionSet, Sendable, Hashable {
 ///     sec[:τexit[:τstop]]          Stop&Exit Controller thresholds
 ///     softmax[:λ]                  CALM: top-1 − top-2 probability of the layer's head ≥ λ
 ///     saturation[:λ]               CALM: cosine of consecutive hidden states ≥ λ
-///     fixed[:k]                    every token exits at layer k
+///     fixed[:k]                    every token exits at layer k (or the deepest exit head below it)
 ///     speculative[:k[:n]]          drafts from a fixed layer k, n per full-depth verification
 ///     speculative:DRAFT[:…][:n]    drafts from another policy, e.g. speculative:sec:0.9:0.8:4
 ///

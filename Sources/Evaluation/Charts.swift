@@ -24,13 +24,17 @@ public enum Charts {
                             100 * r.firstLayerShare, 100 * r.neverShare))
         lines.append("")
         lines.append("layer  top-1 acc  loss (nats)")
-        for l in 1...r.layers { lines.append(String(format: "%5d  %8.1f%%  %11.3f", l, 100 * r.accuracy[l - 1], r.loss[l - 1])) }
+        for l in 1...r.layers {
+            lines.append(r.hasHead(l) ? String(format: "%5d  %8.1f%%  %11.3f", l, 100 * r.accuracy[l - 1], r.loss[l - 1])
+                                      : String(format: "%5d", l) + "    no head            –")
+        }
         return lines.joined(separator: "\n")
     }
 
     public static func studyMarkdown(_ r: Study.Result) -> String {
         var lines = ["| layer | first correct here | top-1 accuracy | loss (nats) |", "|---:|---:|---:|---:|"]
         for l in 1...r.layers {
+            guard r.hasHead(l) else { lines.append("| \(l) | – | no head | – |"); continue }
             lines.append(String(format: "| %d | %.1f%% | %.1f%% | %.3f |", l, 100 * Double(r.firstCorrect[l]) / Double(max(1, r.tokens)),
                                 100 * r.accuracy[l - 1], r.loss[l - 1]))
         }

@@ -22,6 +22,12 @@ public struct Study: Sendable {
         public var loss: [Double]
         public var stride: Int
         public var headKind: String
+        /// Layers that have a head (L included), when the exit heads cover some layers only
+        /// (CodeGen's every third layer); nil when every layer has one.
+        public var headLayers: [Int]? = nil
+
+        /// Whether layer `l` had a head to score.
+        public func hasHead(_ l: Int) -> Bool { headLayers?.contains(l) ?? true }
 
         /// Share of tokens first correct at layer 1.
         public var firstLayerShare: Double { tokens == 0 ? 0 : Double(firstCorrect.count > 1 ? firstCorrect[1] : 0) / Double(tokens) }
@@ -46,6 +52,7 @@ public struct Study: Sendable {
         var result = Result(tokens: 0, layers: L, firstCorrect: [Int](repeating: 0, count: L + 1),
                             accuracy: [Double](repeating: 0, count: L), loss: [Double](repeating: 0, count: L),
                             stride: stride, headKind: model.heads?.kind.rawValue ?? "none")
+        if let heads = model.heads, heads.layers.count < L - 1 { result.headLayers = heads.layers.sorted() + [L] }
         var correct = [Int](repeating: 0, count: L)
         var lossSum = [Double](repeating: 0, count: L)
         let ws = network.makeWorkspace()

@@ -67,6 +67,23 @@ public func applyRotary(_ x: UnsafeMutablePointer<Float>, heads: Int, headSize: 
     }
 }
 
+/// Applies rotary embeddings in GPT-J's interleaved layout (CodeGen's `rotate_every_two`) to the
+/// first `rotaryDimensions` values of each of `heads` consecutive heads of `headSize` values:
+/// adjacent elements `2i` and `2i + 1` turn together by angle `i`, and the rest of each head passes
+/// through unchanged. (`applyRotary` above pairs `i` with `i + headSize/2` instead.)
+public func applyInterleavedRotary(_ x: UnsafeMutablePointer<Float>, heads: Int, headSize: Int, rotaryDimensions: Int,
+                                   cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+    let pairs = min(rotaryDimensions, headSize) / 2
+    for h in 0..<heads {
+        let head = x + h * headSize
+        for i in 0..<pairs {
+            let even = head[2 * i], odd = head[2 * i + 1]
+            head[2 * i] = even * cos[i] - odd * sin[i]
+            head[2 * i + 1] = odd * cos[i] + even * sin[i]
+        }
+    }
+}
+
 /// SwiGLU's gate: `out[i] = silu(gate[i]) · up[i]` with `silu(g) = g / (1 + e^−g)`.
 public func siluMultiply(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0

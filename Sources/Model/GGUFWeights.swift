@@ -9,7 +9,7 @@ extension LlamaConfig {
     public init(gguf file: GGUFFile, contextLimit: Int? = nil) throws {
         let name = URL(fileURLWithPath: file.path).lastPathComponent
         let archName = try file.string("general.architecture")
-        guard let architecture = Architecture(rawValue: archName), architecture != .gpt2 else {
+        guard let architecture = Architecture(rawValue: archName), [.llama, .qwen2].contains(architecture) else {
             throw ModelError.file(name, "general.architecture '\(archName)' is not supported (llama, qwen2)")
         }
         let a = archName

@@ -52,7 +52,7 @@ public struct LlamaConfig: Sendable, Equatable {
     public static func load(from url: URL) throws -> LlamaConfig {
         let file = url.lastPathComponent
         let json = try ConfigJSON(url: url)
-        guard let type = try json.string("model_type"), let architecture = Architecture(rawValue: type), architecture != .gpt2 else {
+        guard let type = try json.string("model_type"), let architecture = Architecture(rawValue: type), [.llama, .qwen2].contains(architecture) else {
             throw ModelError.file(file, "field 'model_type' must be 'llama' or 'qwen2'")
         }
         if let act = try json.string("hidden_act"), act != "silu" {

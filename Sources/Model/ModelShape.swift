@@ -6,6 +6,9 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
     case llama
     /// Qwen2: Llama with biases on the query, key and value projections.
     case qwen2
+    /// Salesforce CodeGen: one LayerNorm feeding attention and MLP in parallel, partial GPT-J-style
+    /// rotary embeddings, fused QKV without bias, GELU MLP, untied LM head with a bias.
+    case codegen
 }
 
 /// What every caller above the forward pass needs to know about a network, whatever its
@@ -32,10 +35,13 @@ public struct ModelShape: Sendable, Equatable {
     public var normEpsilon: Float
     public var bosTokenID: Int?
     public var eosTokenID: Int?
+    /// Leading dimensions of each query/key head that rotary embeddings turn: the whole head for
+    /// Llama, CodeGen's `rotary_dim` (a part of it), none for GPT-2.
+    public var rotaryDimensions: Int
 
     public init(architecture: Architecture, layerCount: Int, embeddingSize: Int, headCount: Int, kvHeadCount: Int,
                 headSize: Int, innerSize: Int, vocabularySize: Int, contextLength: Int, normEpsilon: Float,
-                bosTokenID: Int? = nil, eosTokenID: Int? = nil) {
+                bosTokenID: Int? = nil, eosTokenID: Int? = nil, rotaryDimensions: Int? = nil) {
         self.architecture = architecture
         self.layerCount = layerCount
         self.embeddingSize = embeddingSize
@@ -48,6 +54,7 @@ public struct ModelShape: Sendable, Equatable {
         self.normEpsilon = normEpsilon
         self.bosTokenID = bosTokenID
         self.eosTokenID = eosTokenID
+        self.rotaryDimensions = rotaryDimensions ?? (architecture == .gpt2 ? 0 : headSize)
     }
 
     /// Width of all query heads together.
@@ -57,9 +64,22 @@ public struct ModelShape: Sendable, Equatable {
     /// Outputs of the fused query/key/value projection: queries, then keys, then values.
     public var qkvWidth: Int { queryWidth + 2 * kvWidth }
     /// Whether the MLP is gated (SwiGLU: gate and up projections, then down).
-    public var gatedMLP: Bool { architecture != .gpt2 }
+    public var gatedMLP: Bool { architecture == .llama || architecture == .qwen2 }
     /// Whether norms are RMSNorm (no mean, no bias) rather than LayerNorm.
-    public var usesRMSNorm: Bool { architecture != .gpt2 }
+    public var usesRMSNorm: Bool { architecture == .llama || architecture == .qwen2 }
     /// Whether positions enter through rotary embeddings of queries and keys.
-    public var usesRotary: Bool { architecture != .gpt2 }
+    public var usesRotary: Bool { rotaryDimensions > 0 }
+    /// Whether attention and MLP read the same norm of the block's input side by side (CodeGen,
+    /// GPT-J) instead of one after the other: one norm per block instead of two.
+    public var parallelBlock: Bool { architecture == .codegen }
+    /// Whether the fused query/key/value projection has a bias.
+    public var qkvBias: Bool { architecture == .gpt2 || architecture == .qwen2 }
+    /// Whether the attention output projection has a bias (GPT-2's `attn.c_proj`).
+    public var projectionBias: Bool { architecture == .gpt2 }
+    /// Whether the MLP's two matrices have biases (GPT-2, CodeGen).
+    public var mlpBias: Bool { architecture == .gpt2 || architecture == .codegen }
+    /// Whether the LM head adds a bias to the logits (CodeGen's untied `lm_head`).
+    public var headBias: Bool { architecture == .codegen }
+    /// Whether a learned position embedding is added to each token's input.
+    public var learnedPositions: Bool { architecture == .gpt2 }
 }

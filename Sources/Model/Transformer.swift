@@ -19,6 +19,8 @@ public protocol Transformer: AnyObject, Sendable {
     var pool: ComputePool { get }
     /// The output projection d → V (the tied embedding or a separate `lm_head`).
     var head: any LinearWeights { get }
+    /// A bias added to the logits (CodeGen's `lm_head.bias`); nil for the others.
+    var headBias: FloatBuffer? { get }
     /// Bytes of weights read for one decoded token.
     var bytesPerToken: Int { get }
     /// How the block matrices are stored (`f32`, `f16`, `q4_1`, …), for reports.
@@ -44,6 +46,8 @@ public protocol Transformer: AnyObject, Sendable {
 }
 
 extension Transformer {
+    public var headBias: FloatBuffer? { nil }
+
     /// A KV cache sized for the whole context (or `capacity` positions).
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layerCount: shape.layerCount, capacity: min(capacity ?? shape.contextLength, shape.contextLength),
@@ -73,7 +77,7 @@ extension Transformer {
     /// `head(finalNorm(x))` of the residual stream `x` into `logits` (length V).
     public func finalLogits(_ x: UnsafePointer<Float>, into logits: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
         finalNorm(x, into: ws.normed.pointer)
-        head.gemv(ws.normed.pointer, logits, bias: nil, pool: pool)
+        head.gemv(ws.normed.pointer, logits, bias: headBias?.pointer, pool: pool)
     }
 
     /// Marks the current token's keys and values as part of the context.

@@ -18,9 +18,11 @@ extension BPETokenizer {
 
     /// Loads GPT-2's original `vocab.json` + `merges.txt` pair. Entries of
     /// `specialTokens` found in the vocabulary are matched as whole strings
-    /// by ``encode(_:)``.
-    public convenience init(vocabJSON: URL, merges: URL, specialTokens: [String] = ["<|endoftext|>"]) throws {
-        try self.init(parts: Self.parseVocabAndMerges(vocabJSON, merges, specialTokens: specialTokens))
+    /// by ``encode(_:)``, as are the tokens of `addedTokens`, an
+    /// `added_tokens.json` (`{content: id}`; CodeGen's runs of spaces and tabs).
+    public convenience init(vocabJSON: URL, merges: URL, specialTokens: [String] = ["<|endoftext|>"],
+                            addedTokens: URL? = nil) throws {
+        try self.init(parts: Self.parseVocabAndMerges(vocabJSON, merges, specialTokens: specialTokens, addedTokens: addedTokens))
     }
 
     /// Loads tiktoken's rank file (`base64(token bytes) rank` per line, as in
@@ -33,7 +35,7 @@ extension BPETokenizer {
     }
 
     /// Loads `tokenizer.json` from a model directory, or `vocab.json` +
-    /// `merges.txt` if that is what is there.
+    /// `merges.txt` (with `added_tokens.json` when present) if that is what is there.
     public static func load(directory: URL) throws -> BPETokenizer {
         let manager = FileManager.default
         let json = directory.appendingPathComponent("tokenizer.json")
@@ -41,7 +43,9 @@ extension BPETokenizer {
         let vocab = directory.appendingPathComponent("vocab.json")
         let merges = directory.appendingPathComponent("merges.txt")
         if manager.fileExists(atPath: vocab.path), manager.fileExists(atPath: merges.path) {
-            return try BPETokenizer(vocabJSON: vocab, merges: merges)
+            let added = directory.appendingPathComponent("added_tokens.json")
+            return try BPETokenizer(vocabJSON: vocab, merges: merges,
+                                    addedTokens: manager.fileExists(atPath: added.path) ? added : nil)
         }
         throw TokenizerError("no tokenizer.json, nor vocab.json with merges.txt, in this directory",
                              file: directory.path)
@@ -264,7 +268,7 @@ extension BPETokenizer {
 // MARK: - vocab.json + merges.txt
 
 extension BPETokenizer {
-    static func parseVocabAndMerges(_ vocabURL: URL, _ mergesURL: URL, specialTokens: [String]) throws -> Parts {
+    static func parseVocabAndMerges(_ vocabURL: URL, _ mergesURL: URL, specialTokens: [String], addedTokens: URL? = nil) throws -> Parts {
         var parts = Parts(source: vocabURL.path)
         try addVocabulary(try readJSON(vocabURL), to: &parts, what: "vocabulary")
         for token in specialTokens {
@@ -287,6 +291,19 @@ extension BPETokenizer {
             }
             try addMerge(String(halves[0]), String(halves[1]), rank: rank, to: &parts, line: index + 1)
             rank += 1
+        }
+        if let addedTokens {
+            // Like tokenizer.json's added_tokens: matched whole in text, decoded as their own UTF-8.
+            guard let object = try readJSON(addedTokens) as? [String: Any] else {
+                throw TokenizerError("is not an object of token → id", file: addedTokens.path)
+            }
+            for (content, rawID) in object {
+                guard let id = integer(rawID), id >= 0, id <= maximumID, !content.isEmpty else {
+                    throw TokenizerError("token \(debugQuoted(content)) has id \(rawID), not an integer in 0...\(maximumID)",
+                                         file: addedTokens.path)
+                }
+                parts.specialTokens[content] = id
+            }
         }
         parts.source = vocabURL.path
         return parts

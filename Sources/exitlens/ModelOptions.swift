@@ -4,7 +4,7 @@ import Foundation
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model: a Hugging Face directory (GPT-2, Llama, Qwen2), a .gguf file, or a directory holding one.")
+    @Option(name: .long, help: "Model: a Hugging Face directory (GPT-2, Llama, Qwen2, CodeGen), a .gguf file, or a directory holding one.")
     var model: String = "models/default"
 
     @Option(name: .customLong("exit-heads"), help: "Exit heads: the exits file beside the model (file), or the untrained logit lens at every layer (lens).")

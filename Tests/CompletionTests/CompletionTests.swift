@@ -149,3 +149,39 @@ import Testing
         }
     }
 }
+
+/// A CodeGen directory (`ee-codegen`: heads at layers 1, 4, 7; model vocabulary 400 over a
+/// 384-token tokenizer, as CodeGen pads 50,295 to 51,200) as `exitlens complete --model` loads it.
+@Suite struct CodeGenCompletionTests {
+    /// Every `--policy` spelling runs, exits only where a head exists, and speculative decoding
+    /// equals full depth.
+    @Test func everyPolicySettingCompletes() throws {
+        let model = try LanguageModel.load(directory: EarlyExitFixtures.directory("ee-codegen"))
+        let L = model.network.shape.layerCount
+        #expect(model.network.shape.architecture == .codegen && model.tokenizer.vocabularySize < model.network.shape.vocabularySize)
+        let completer = Completer(model: model)
+        let prompt = "for value in items:\n    value"
+        let full = try completer.complete(CompletionRequest(prompt: prompt, maxTokens: 12, stopAtEndOfText: false))
+        for spec in ["full", "sec:0:2", "softmax:0.1", "saturation:0.5", "fixed", "fixed:5", "speculative", "speculative:2:3",
+                     "speculative:sec:0:2:3", "speculative:softmax:0.1"] {
+            let request = try CompletionRequest(prompt: prompt, maxTokens: 12, configuration: PolicyConfiguration(parsing: spec), layerCount: L)
+            var r = request
+            r.stopAtEndOfText = false
+            let out = try completer.complete(r)
+            #expect(out.tokens.count == 12, "\(spec)")
+            #expect(out.tokens.allSatisfy { [1, 4, 7, L].contains($0.trace.exitLayer) }, "\(spec): \(out.tokens.map(\.trace.exitLayer))")
+            if spec.hasPrefix("speculative") || spec == "full" { #expect(out.tokens.map(\.id) == full.tokens.map(\.id), "\(spec)") }
+        }
+    }
+
+    /// Ids past the tokenizer (CodeGen's padding) are emitted as the model chooses them, as
+    /// transformers would, and decode to no text, as on the GPT-2 path: never a crash, never garbage.
+    @Test func paddedIdsDecodeToNothing() throws {
+        let model = try LanguageModel.load(directory: EarlyExitFixtures.directory("ee-codegen"))
+        let out = try Completer(model: model).complete(CompletionRequest(prompt: "def", maxTokens: 16, stopAtEndOfText: false))
+        let padded = out.tokens.filter { $0.id >= model.tokenizer.vocabularySize }
+        #expect(!padded.isEmpty, "the fixture's greedy continuation reaches padded ids")
+        #expect(padded.allSatisfy { $0.text.isEmpty })
+        #expect(out.text == model.tokenizer.decodeText(out.tokens.map(\.id)))
+    }
+}

@@ -104,6 +104,20 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         }
     }
 
+    /// With heads at layers 1, 4, 7 of 8 (CodeGen's every third layer), only those and layer L are
+    /// scored, and the tables say "no head" for the rest instead of a 0% accuracy and a 0 loss.
+    @Test func layersWithoutAHeadAreMarkedNotScored() throws {
+        let model = try EarlyExitFixtures.model("ee-codegen")
+        let ids = [[80, 141, 145, 296, 117, 145, 263, 30, 12, 190], [372, 390, 12, 184, 159]]
+        let result = try Study(model: model).run(sequences: ids)
+        #expect(result.headLayers == [1, 4, 7, 8])
+        for l in 1...result.layers where !result.hasHead(l) { #expect(result.accuracy[l - 1] == 0 && result.loss[l - 1] == 0 && result.firstCorrect[l] == 0) }
+        #expect([1, 4, 7, 8].allSatisfy { result.loss[$0 - 1] > 0 })
+        let table = Charts.study(result).split(separator: "\n")
+        #expect(table.filter { $0.contains("no head") }.count == 4, "\(table)")
+        #expect(Charts.studyMarkdown(result).split(separator: "\n").filter { $0.contains("no head") }.count == 4)
+    }
+
     @Test func svgChartsAreWellFormedXML() throws {
         let dir = EarlyExitFixtures.directory("ee-shared")
         let model = try LanguageModel.load(directory: dir)

@@ -11,7 +11,7 @@ enum Fixtures {
         return url
     }
 
-    static let names = ["tiny-f32", "tiny-f16", "tiny-llama", "tiny-llama-tied", "tiny-qwen2"]
+    static let names = ["tiny-f32", "tiny-f16", "tiny-llama", "tiny-llama-tied", "tiny-qwen2", "tiny-codegen", "tiny-codegen-f16"]
 
     static func modelDirectory(_ name: String) -> URL { resources.appendingPathComponent(name) }
 

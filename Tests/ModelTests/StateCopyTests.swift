@@ -6,7 +6,7 @@ import Testing
 /// `copyState` must store exactly the keys and values the block itself would store for the same input:
 /// its attention norm, K/V projections, biases and (Llama) the keys' rotation at that position.
 @Suite struct TransformerStateCopyTests {
-    @Test(arguments: ["tiny-f32", "tiny-f16", "tiny-llama", "tiny-qwen2"])
+    @Test(arguments: ["tiny-f32", "tiny-f16", "tiny-llama", "tiny-qwen2", "tiny-codegen", "tiny-codegen-f16"])
     func copiedKeysAndValuesEqualTheBlocksOwn(name: String) throws {
         let network = try Fixtures.model(name)
         let (expected, _) = try Fixtures.expected(name)

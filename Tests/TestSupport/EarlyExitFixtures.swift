@@ -4,7 +4,8 @@ import Model
 import SafeTensors
 
 /// The early-exit fixture models and PyTorch references from `training/early_exit_fixtures.py`
-/// (two tiny random 6-layer GPT-2s with exit heads and a controller), shared by the EarlyExit,
+/// (two tiny random 6-layer GPT-2s with exit heads and a controller; `ee-codegen`, a CodeGen with heads
+/// at layers 1, 4 and 7, from `training/codegen_fixtures.py`), shared by the EarlyExit,
 /// Completion, Evaluation and Playground tests.
 public enum EarlyExitFixtures {
     /// `ee-shared` (shared heads) and `ee-separate` (a Linear head per layer).
@@ -25,7 +26,7 @@ public enum EarlyExitFixtures {
 
     public static func model(_ name: String, threads: Int = 1) throws -> EarlyExitModel {
         let dir = directory(name)
-        return try EarlyExitModel(network: GPT2.load(directory: dir, threads: threads), directory: dir)
+        return try EarlyExitModel(network: loadNetwork(directory: dir, threads: threads), directory: dir)
     }
 
     /// Full-depth greedy continuation through the plain decode path: the reference.

@@ -53,6 +53,17 @@ got=$(printf 'for value in items:\n    value' | "$bin" complete --model "$fixtur
       | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tokens"]])')
 if [ "$expected" = "$got" ]; then ok; else fail "greedy ids: $got, want $expected"; fi
 
+# A Hugging Face CodeGen directory (tiny, random; training/codegen_fixtures.py) completes with transformers'
+# greedy ids, and with exits at layers 1, 4, 7 only, --exit-layer 5 leaves at layer 4.
+codegen="$fixture/../tiny-codegen"
+expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["prompts"][1]["greedy"])' "$fixture/../expected-tiny-codegen.json")
+got=$(printf 'for value in items:\n    value' | "$bin" complete --model "$codegen" --max-tokens 16 --json \
+      | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["tokens"]])')
+if [ "$expected" = "$got" ]; then ok; else fail "codegen greedy ids: $got, want $expected"; fi
+exits=$("$bin" complete --model "$fixture/../../../TestSupport/Resources/ee-codegen" --policy fixed --exit-layer 5 --max-tokens 4 --json \
+        "def get_value(self" | python3 -c 'import json,sys; print(sorted({t["trace"]["exitLayer"] for t in json.load(sys.stdin)["tokens"][1:]}))')
+if [ "$exits" = "[4]" ]; then ok; else fail "codegen --exit-layer 5 exit layers: $exits, want [4]"; fi
+
 # --json carries ids and timings; stdin works as the prompt.
 json=$(printf 'for value in' | "$bin" complete --model "$fixture" --max-tokens 3 --json)
 if echo "$json" | grep -q '"id"' && echo "$json" | grep -q '"seconds"'; then ok; else fail "json: $json"; fi
