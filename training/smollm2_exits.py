@@ -16,7 +16,7 @@ Stages (each skipped when its output exists, so running again resumes):
   eval        per-layer agreement with the final top-1, accuracy, KL and loss on VAL, trained vs logit
               lens; controller precision/recall; a (tau_exit, tau_stop) sweep over the paper's grid,
               teacher-forced; the oracle bound; everything into report*.json
-  export      ../models/smollm2-135m/{exits,controller}.safetensors
+  export      ../models/smollm2-135m/{exits,controller}.safetensors and the report as exits_report.json
 
 Why the loss is restricted to a vocabulary subset: the tied head is 49,152 x 576, and on a shared
 2-core CPU one full-vocabulary projection of 512 rows takes ~1.5 s. So training uses the softmax over
@@ -29,6 +29,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -683,6 +684,7 @@ def main():
     stage_eval(args, fr, sd, val, ctl["W"], os.path.join(args.run, f"report{suffix}.json"),
                os.path.join(args.run, f"val_preds{suffix}.pt"), extra)
     stage_export(args, fr, sd, ctl["W"], args.out)
+    shutil.copyfile(os.path.join(args.run, f"report{suffix}.json"), os.path.join(args.out, "exits_report.json"))
     log(f"done in {time.time() - t_all:.0f} s (this invocation)")
 
 
