@@ -295,8 +295,8 @@ def stage_translators(args, fr, train, ckpt, held_out):
         state["step"] += 1
         dt = time.time() - t
         state["seconds"] += dt
-        if state["total"] is None and args.train_steps > 0:
-            state["total"] = args.train_steps
+        if state["total"] is None and args.train_steps > 0 and state["step"] == 5:
+            state["total"] = args.train_steps  # fixed where a timed run fixes it: the same lr at every step
         if state["total"] is None and state["step"] == 5:
             # fix the schedule's length from the measured speed, once (stored, so a resume keeps it)
             state["total"] = max(10, int(args.train_seconds / (state["seconds"] / 5)))
