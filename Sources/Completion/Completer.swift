@@ -127,7 +127,7 @@ public final class Completer: @unchecked Sendable {
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
         let shape = model.network.shape
         try model.earlyExit.check(request.policy)
-        if let speculative = request.speculative { try model.earlyExit.check(speculative.draftPolicy) }
+        if let speculative = request.speculative { try model.earlyExit.check(speculative.draft) }
         let start = DispatchTime.now()
         var ids = request.promptIDs ?? model.tokenizer.encode(request.prompt)
         if ids.isEmpty, let bos = shape.bosTokenID ?? model.tokenizer.endOfTextID {
@@ -143,8 +143,10 @@ public final class Completer: @unchecked Sendable {
         let strategy: DecodingStrategy
         var label = request.policy.label
         if let speculative = request.speculative {
-            strategy = .speculative(draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
-            label = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
+            var draft = speculative.draft
+            if case .skipLayers(nil) = draft { draft = .skipLayers(model.earlyExit.resolvedSkipLayers(nil)) } // name the set used
+            strategy = .speculative(draft: draft, draftLength: speculative.draftLength)
+            label = "speculative(\(draft.label), k=\(speculative.draftLength))"
         } else {
             strategy = .layerwise(request.policy)
         }

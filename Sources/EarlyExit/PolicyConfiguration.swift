@@ -7,19 +7,48 @@ public enum PolicyKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// How speculative decoding makes its drafts: an early-exit policy (never `full`: a full-depth
-/// draft would cost as much as the verification).
+/// draft would cost as much as the verification), or `skip`, the whole network with some blocks left out.
 public enum DraftKind: String, CaseIterable, Sendable, Codable {
-    case fixed, sec, softmax, saturation
+    case fixed, sec, softmax, saturation, skip
+}
+
+/// The draft model of self-speculative decoding.
+public enum SpeculativeDraft: Sendable {
+    /// Each draft token leaves the network where an early-exit policy says (LayerSkip, SEC's heads).
+    case earlyExit(any ExitPolicy)
+    /// Each draft token runs every block except these layers' (Draft & Verify, SWIFT): the residual
+    /// passes them unchanged, and the model's own final norm and head give the draft. nil: the set
+    /// the model ships (`skip-draft.json`), else `LayerSet.fallback`.
+    case skipLayers(LayerSet?)
+
+    public var label: String {
+        switch self {
+        case .earlyExit(let policy): return policy.label
+        case .skipLayers(let layers): return "skip(\(layers.map(\.description) ?? "model's set"))"
+        }
+    }
+
+    /// The early-exit policy, for early-exit drafts.
+    public var policy: (any ExitPolicy)? {
+        if case .earlyExit(let policy) = self { return policy }
+        return nil
+    }
 }
 
 /// Self-speculative decoding settings: how drafts are made and how many per verification.
 public struct SpeculativeOptions: Sendable {
-    public var draftPolicy: any ExitPolicy
+    public var draft: SpeculativeDraft
     public var draftLength: Int
-    public init(draftPolicy: any ExitPolicy, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
-        self.draftPolicy = draftPolicy
+    public init(draft: SpeculativeDraft, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
+        self.draft = draft
         self.draftLength = draftLength
     }
+    /// Drafts by early exit with `draftPolicy`.
+    public init(draftPolicy: any ExitPolicy, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
+        self.init(draft: .earlyExit(draftPolicy), draftLength: draftLength)
+    }
+    /// The early-exit draft policy (nil for skip-layer drafts).
+    public var draftPolicy: (any ExitPolicy)? { draft.policy }
 }
 
 /// What a model must ship beside its weights for a policy to run.
@@ -45,6 +74,8 @@ public struct PolicyRequirements: OptionSet, Sendable, Hashable {
 ///     fixed[:k]                    every token exits at layer k
 ///     speculative[:k[:n]]          drafts from a fixed layer k, n per full-depth verification
 ///     speculative:DRAFT[:…][:n]    drafts from another policy, e.g. speculative:sec:0.9:0.8:4
+///     speculative:skip[:layers[:n]] drafts by the whole network without these layers' blocks,
+///                                  e.g. speculative:skip:8,10,12-15:4 (empty: the model's searched set)
 ///
 /// A bare name or an empty field keeps the default. Defaults, one per knob:
 /// τ_exit 0.9, τ_stop 0.8, λ 0.9 (softmax) and 0.99 (saturation), the fixed exit layer
@@ -76,6 +107,8 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     public var draft: DraftKind = .fixed
     /// speculative with fixed drafts: the draft layer (1…L); nil: `defaultDraftLayer`.
     public var draftLayer: Int?
+    /// speculative with skip drafts: the layers left out; nil: the model's searched set.
+    public var skipLayers: LayerSet?
     /// speculative: drafts per full-depth verification (≥ 1).
     public var draftLength: Int = Self.defaultDraftLength
 
@@ -93,7 +126,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
 
     /// The knobs a setting reads (others keep their values but do not matter).
     public enum Knob: String, Sendable, CaseIterable {
-        case tauExit, tauStop, softmaxLambda, saturationLambda, exitLayer, draft, draftLayer, draftLength
+        case tauExit, tauStop, softmaxLambda, saturationLambda, exitLayer, draft, draftLayer, skipLayers, draftLength
 
         /// As the paper and the playground write it.
         public var symbol: String {
@@ -103,6 +136,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .softmaxLambda, .saturationLambda: return "λ"
             case .exitLayer, .draftLayer: return "k"
             case .draft: return "draft"
+            case .skipLayers: return "skip"
             case .draftLength: return "n"
             }
         }
@@ -115,6 +149,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .softmaxLambda, .saturationLambda: return "--lambda"
             case .exitLayer, .draftLayer: return "--exit-layer"
             case .draft: return "--draft"
+            case .skipLayers: return "--skip-layers"
             case .draftLength: return "--draft-length"
             }
         }
@@ -139,6 +174,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .sec: return [.tauExit, .tauStop]
         case .softmax: return [.softmaxLambda]
         case .saturation: return [.saturationLambda]
+        case .skip: return [.skipLayers]
         }
     }
 
@@ -155,6 +191,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .fixed: return resolvedDraftLayer(layerCount: L) < L ? .exitHeads : []
             case .sec: return .controller
             case .softmax, .saturation: return .exitHeads
+            case .skip: return [] // the model's own final norm and head
             }
         }
     }
@@ -184,6 +221,11 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
                 throw PolicyConfigurationError(knob: knob, "must be a layer ≥ 1, got \(layer)")
             }
         }
+        if let skipLayers, let L = layerCount {
+            do { try skipLayers.validate(layerCount: L) } catch let error as LayerSetError {
+                throw PolicyConfigurationError(knob: .skipLayers, error.problem)
+            }
+        }
         guard draftLength >= 1 else { throw PolicyConfigurationError(knob: .draftLength, "must be ≥ 1, got \(draftLength)") }
     }
 
@@ -198,14 +240,15 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .saturation: return (SaturationPolicy(lambda: saturationLambda), nil)
         case .fixed: return (FixedLayerPolicy(layer: resolvedExitLayer(layerCount: L)), nil)
         case .speculative:
-            let draftPolicy: any ExitPolicy
+            let made: SpeculativeDraft
             switch draft {
-            case .fixed: draftPolicy = FixedLayerPolicy(layer: resolvedDraftLayer(layerCount: L))
-            case .sec: draftPolicy = SECPolicy(tauExit: tauExit, tauStop: tauStop)
-            case .softmax: draftPolicy = SoftmaxConfidencePolicy(lambda: softmaxLambda)
-            case .saturation: draftPolicy = SaturationPolicy(lambda: saturationLambda)
+            case .fixed: made = .earlyExit(FixedLayerPolicy(layer: resolvedDraftLayer(layerCount: L)))
+            case .sec: made = .earlyExit(SECPolicy(tauExit: tauExit, tauStop: tauStop))
+            case .softmax: made = .earlyExit(SoftmaxConfidencePolicy(lambda: softmaxLambda))
+            case .saturation: made = .earlyExit(SaturationPolicy(lambda: saturationLambda))
+            case .skip: made = .skipLayers(skipLayers)
             }
-            return (FullDepthPolicy(), SpeculativeOptions(draftPolicy: draftPolicy, draftLength: draftLength))
+            return (FullDepthPolicy(), SpeculativeOptions(draft: made, draftLength: draftLength))
         }
     }
 
@@ -257,6 +300,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .exitLayer: exitLayer = try whole()
         case .draftLayer: draftLayer = try whole()
         case .draftLength: draftLength = try whole()
+        case .skipLayers:
+            do { skipLayers = try LayerSet(parsing: text) } catch let error as LayerSetError {
+                throw fail("skip layers '\(text)': \(error.problem)")
+            }
         case .draft: break // named, not numbered
         }
     }
@@ -274,6 +321,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .saturationLambda: fields.append(Self.format(saturationLambda))
             case .exitLayer: fields.append(exitLayer.map(String.init) ?? "")
             case .draftLayer: fields.append(draftLayer.map(String.init) ?? "")
+            case .skipLayers: fields.append(skipLayers?.description ?? "")
             case .draftLength: fields.append(String(draftLength))
             case .draft: break
             }

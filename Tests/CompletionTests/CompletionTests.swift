@@ -91,7 +91,7 @@ import Testing
             let n = 4 + Int(rng.next() % 60)
             let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.shape.vocabularySize)) }
             let reference = try EarlyExitFixtures.fullGreedy(network, prompt: prompt, count: 8)
-            let spec = Generator(model: model.earlyExit, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4))
+            let spec = Generator(model: model.earlyExit, strategy: .speculative(draft: .earlyExit(FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3])), draftLength: 4))
             let out = try spec.generate(prompt: prompt, cache: network.makeCache(), maxTokens: 8, stopToken: nil) { _, _ in }
             #expect(out.tokens == reference, "prompt \(index)")
             firstRejected += (out.acceptedLengths ?? []).filter { $0 == 0 }.count

@@ -45,7 +45,7 @@ import Testing
                     case .softmaxLambda: expected.softmaxLambda = 0.25
                     case .saturationLambda: expected.saturationLambda = 0.875
                     case .draftLength: expected.draftLength = 7
-                    case .exitLayer, .draftLayer, .draft: break
+                    case .exitLayer, .draftLayer, .draft, .skipLayers: break
                     }
                 }
                 #expect(try PolicyConfiguration(parsing: c.description) == expected, "\(c)")
@@ -72,7 +72,7 @@ import Testing
     @Test func buildsThePoliciesItNames() throws {
         func label(_ spec: String) throws -> String {
             let made = try PolicyConfiguration(parsing: spec).makePolicy(layerCount: 12)
-            return made.speculative.map { "spec(\($0.draftPolicy.label), \($0.draftLength))" } ?? made.policy.label
+            return made.speculative.map { "spec(\($0.draft.label), \($0.draftLength))" } ?? made.policy.label
         }
         #expect(try label("full") == "full")
         #expect(try label("sec:0.5:0.7") == "sec(τexit=0.5, τstop=0.7)")

@@ -47,7 +47,7 @@ import Testing
             let knobs = PolicyKnobs(expected, layerCount: L)
             let made = try expected.makePolicy(layerCount: L)
             #expect(knobs.policy.label == made.policy.label, "\(spec)")
-            #expect(knobs.speculative?.draftPolicy.label == made.speculative?.draftPolicy.label, "\(spec)")
+            #expect(knobs.speculative?.draft.label == made.speculative?.draft.label, "\(spec)")
             #expect(knobs.speculative?.draftLength == made.speculative?.draftLength, "\(spec)")
         }
     }
