@@ -69,32 +69,44 @@ public struct SkipLayerSearch {
         }
     }
 
-    /// Runs the search up to `maxSkipped` layers; `progress` hears each step.
-    public func run(maxSkipped: Int, progress: (Step) -> Void = { _ in }) throws -> Result {
-        let L = network.shape.layerCount, V = network.shape.vocabularySize
-        var prepared: [Window] = []
-        for tokens in windows {
-            let cache = network.makeCache(capacity: tokens.count)
-            let logits = try network.prefill(tokens, cache: cache, allLogits: true).logits
-            let targets = (minimumContext..<tokens.count).map { t in
-                logits.withUnsafeBufferPointer { Sampler.argmax(UnsafeBufferPointer(rebasing: $0[(t * V)..<((t + 1) * V)])) }
+    /// The prepared windows and the scratch a draft step needs.
+    final class Harness {
+        let network: any Transformer
+        let minimumContext: Int
+        var windows: [Window] = []
+        let workspace: Workspace
+        let logits: FloatBuffer
+        var positions: Int { windows.reduce(0) { $0 + $1.targets.count } }
+
+        init(network: any Transformer, windows tokenWindows: [[Int]], minimumContext: Int) throws {
+            self.network = network
+            self.minimumContext = minimumContext
+            let L = network.shape.layerCount, V = network.shape.vocabularySize
+            workspace = network.makeWorkspace()
+            logits = FloatBuffer(count: V)
+            for tokens in tokenWindows {
+                let cache = network.makeCache(capacity: tokens.count)
+                let all = try network.prefill(tokens, cache: cache, allLogits: true).logits
+                let targets = (minimumContext..<tokens.count).map { t in
+                    all.withUnsafeBufferPointer { Sampler.argmax(UnsafeBufferPointer(rebasing: $0[(t * V)..<((t + 1) * V)])) }
+                }
+                let window = Window(tokens: tokens, cache: cache, targets: targets)
+                window.saved = (minimumContext..<tokens.count).map { t in
+                    (0..<L).map { layer in (cache.key(layer: layer, position: t), cache.value(layer: layer, position: t)) }
+                }
+                windows.append(window)
             }
-            let window = Window(tokens: tokens, cache: cache, targets: targets)
-            window.saved = (minimumContext..<tokens.count).map { t in
-                (0..<L).map { layer in (cache.key(layer: layer, position: t), cache.value(layer: layer, position: t)) }
-            }
-            prepared.append(window)
         }
-        let positions = prepared.reduce(0) { $0 + $1.targets.count }
-        let workspace = network.makeWorkspace()
-        let logits = FloatBuffer(count: V)
 
         /// Agreement and median draft-step seconds of the draft that runs `kept` blocks.
-        func evaluate(kept: [Int]) throws -> (Double, Double) {
+        func evaluate(kept: [Int]) throws -> (agreement: Double, seconds: Double) {
+            let V = network.shape.vocabularySize
             var agree = 0
             var times: [Double] = []
-            for window in prepared {
-                for (i, target) in window.targets.enumerated() {
+            for window in windows {
+                // Latest position first: the cache can only be shortened, and every position's
+                // K/V is put back after its step, so raising the length again at the end is exact.
+                for (i, target) in window.targets.enumerated().reversed() {
                     let t = minimumContext + i
                     let start = DispatchTime.now()
                     window.cache.truncate(to: t)
@@ -114,13 +126,33 @@ public struct SkipLayerSearch {
                         }
                     }
                 }
-                window.cache.truncate(to: window.tokens.count)
+                window.cache.commit(window.tokens.count - window.cache.length)
             }
-            return (positions == 0 ? 0 : Double(agree) / Double(positions), median(times))
+            let n = positions
+            return (n == 0 ? 0 : Double(agree) / Double(n), SkipLayerSearch.median(times))
         }
+    }
+
+    /// First-draft agreement of the draft that skips `layers`, on this search's windows.
+    public func agreement(skipping layers: LayerSet) throws -> Double {
+        try layers.validate(layerCount: network.shape.layerCount)
+        let harness = try Harness(network: network, windows: windows, minimumContext: minimumContext)
+        return try harness.evaluate(kept: layers.keptBlocks(layerCount: network.shape.layerCount)).agreement
+    }
+
+    /// Runs the search up to `maxSkipped` layers; `progress` hears each step.
+    public func run(maxSkipped: Int, progress: (Step) -> Void = { _ in }) throws -> Result {
+        let L = network.shape.layerCount
+        let harness = try Harness(network: network, windows: windows, minimumContext: minimumContext)
+        let prepared = harness.windows, positions = harness.positions
+        func evaluate(kept: [Int]) throws -> (Double, Double) { try harness.evaluate(kept: kept) }
 
         // Reference times: a full step, and a verification of k+1 rows (each the median of a few).
-        let (_, fullSeconds) = try evaluate(kept: Array(0..<L))
+        let (fullAgreement, fullSeconds) = try evaluate(kept: Array(0..<L))
+        // Full depth step by step must reproduce the prefill's argmax (a check of the harness itself).
+        guard fullAgreement >= 0.99 else {
+            throw ModelError.invalidInput("draft search: full depth agrees with its own prefill on only \(fullAgreement) of positions")
+        }
         var verifyTimes: [Double] = []
         if let window = prepared.first {
             let rows = min(draftLength + 1, window.tokens.count - minimumContext)
@@ -134,7 +166,7 @@ public struct SkipLayerSearch {
             window.cache.truncate(to: minimumContext)
             _ = try network.prefill(Array(window.tokens[minimumContext...]), cache: window.cache)
         }
-        let verifySeconds = median(verifyTimes)
+        let verifySeconds = Self.median(verifyTimes)
 
         var skipped: [Int] = []
         var steps: [Step] = []
@@ -163,7 +195,7 @@ public struct SkipLayerSearch {
                       verifySeconds: verifySeconds, draftLength: draftLength)
     }
 
-    private func median(_ xs: [Double]) -> Double {
+    static func median(_ xs: [Double]) -> Double {
         guard !xs.isEmpty else { return 0 }
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2

@@ -5,6 +5,17 @@ import Foundation
 /// fake in tests.
 public protocol CompletionEngine: AnyObject, Sendable {
     func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult
+    /// Fills the prefix cache with `text` ahead of requests (`Completer.prefill`).
+    func prefill(_ text: String, reservingTokens: Int, chunkSize: Int, cancellation: CancellationFlag?,
+                 progress: (Int, Int) -> Void) throws -> PrefixFill
+}
+
+extension CompletionEngine {
+    /// An engine without a prefix cache has nothing to fill.
+    public func prefill(_ text: String, reservingTokens: Int, chunkSize: Int, cancellation: CancellationFlag?,
+                        progress: (Int, Int) -> Void) throws -> PrefixFill {
+        PrefixFill(tokens: 0, reused: 0, seconds: 0)
+    }
 }
 
 extension Completer: CompletionEngine {}
@@ -15,25 +26,37 @@ public enum WorkerEvent: Sendable {
     case finished(job: Int, CompletionResult)
     case failed(job: Int, String)
     case cancelled(job: Int)
+    /// A background prefill's progress: tokens cached of those wanted.
+    case prefillProgress(job: Int, done: Int, total: Int)
+    /// A background prefill finished (a cancelled one posts `cancelled`).
+    case prefilled(job: Int, PrefixFill)
 
     public var job: Int {
         switch self {
-        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j): return j
+        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j), .prefillProgress(let j, _, _),
+             .prefilled(let j, _): return j
         }
     }
+}
+
+/// What the worker runs: a completion, or a prefill of text into the prefix cache.
+enum WorkerJob {
+    case complete(CompletionRequest)
+    case prefill(text: String, reservingTokens: Int)
 }
 
 /// The one background thread that runs completions, so the UI never waits on the model.
 ///
 /// Submitting a job cancels the one in flight (through its `CancellationFlag`, polled between
 /// blocks) and replaces any queued one: only the newest request matters to an editor. Events
-/// are queued and `wake` is called so the UI loop's `poll` returns.
+/// are queued and `wake` is called so the UI loop's `poll` returns. Background prefills (a file
+/// just opened) are jobs too: a request cancels one at its next chunk and reuses what it filled.
 public final class CompletionWorker: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let engine: any CompletionEngine
     private let wake: @Sendable () -> Void
     private let condition = NSCondition()
-    private var queued: (job: Int, request: CompletionRequest)?
+    private var queued: (job: Int, work: WorkerJob)?
     private var inFlight: (job: Int, flag: CancellationFlag)?
     private var events: [WorkerEvent] = []
     private var shuttingDown = false
@@ -53,7 +76,17 @@ public final class CompletionWorker: @unchecked Sendable {
     public func submit(job: Int, request: CompletionRequest) {
         condition.lock()
         inFlight?.flag.cancel()
-        queued = (job, request)
+        queued = (job, .complete(request))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Queue a prefill of `text` into the engine's prefix cache as `job` (keeping `reservingTokens`
+    /// of the context for the completion), cancelling whatever is running.
+    public func submitPrefill(job: Int, text: String, reservingTokens: Int) {
+        condition.lock()
+        inFlight?.flag.cancel()
+        queued = (job, .prefill(text: text, reservingTokens: reservingTokens))
         condition.signal()
         condition.unlock()
     }
@@ -111,19 +144,31 @@ public final class CompletionWorker: @unchecked Sendable {
             condition.lock()
             while queued == nil && !shuttingDown { condition.wait() }
             if shuttingDown { condition.unlock(); return }
-            guard let (job, base) = queued else { condition.unlock(); continue }
+            guard let (job, work) = queued else { condition.unlock(); continue }
             queued = nil
             let flag = CancellationFlag()
             inFlight = (job, flag)
             condition.unlock()
 
-            var request = base
-            request.cancellation = flag
             do {
-                let result = try engine.complete(request) { token in
-                    if !flag.isCancelled { self.post(.token(job: job, token)) }
+                switch work {
+                case .complete(var request):
+                    request.cancellation = flag
+                    let result = try engine.complete(request) { token in
+                        if !flag.isCancelled { self.post(.token(job: job, token)) }
+                    }
+                    post(flag.isCancelled ? .cancelled(job: job) : .finished(job: job, result))
+                case .prefill(let text, let reserving):
+                    // Chunks of 8 tokens: a request waits at most one chunk for the cancellation to
+                    // take; progress is posted every 64 tokens, so the screen is not redrawn per chunk.
+                    var posted = -64
+                    let fill = try engine.prefill(text, reservingTokens: reserving, chunkSize: 8, cancellation: flag) { done, total in
+                        guard !flag.isCancelled, done - posted >= 64 || done == total else { return }
+                        posted = done
+                        self.post(.prefillProgress(job: job, done: done, total: total))
+                    }
+                    post(flag.isCancelled ? .cancelled(job: job) : .prefilled(job: job, fill))
                 }
-                post(flag.isCancelled ? .cancelled(job: job) : .finished(job: job, result))
             } catch is CompletionCancelled {
                 post(.cancelled(job: job))
             } catch {

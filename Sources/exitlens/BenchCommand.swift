@@ -47,6 +47,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure the playground's latency from request (end of debounce) to the first ghost token on screen, typing --prompts files through the real session, worker and renderer (--policy: its setting, default sec).")
     var playground = false
 
+    @Flag(name: .customLong("no-background-prefill"), help: "--playground: do not pre-fill each file into the prefix cache when it opens and after each suggestion (the playground does).")
+    var noBackgroundPrefill = false
+
     func validate() throws {
         if playground && policies.count > 1 { throw ValidationError("--playground measures one --policy setting at a time") }
     }
@@ -91,6 +94,7 @@ struct Bench: ParsableCommand {
     private func runPlayground() throws {
         var options = PlaygroundBenchmark.Options()
         options.maxTokens = max(1, maxTokens)
+        options.backgroundPrefill = !noBackgroundPrefill
         if let policy = policies.first { options.policy = policy }
         let model = try modelOptions.load()
         do { try options.policy.validate(layerCount: model.network.shape.layerCount) } catch var error as PolicyConfigurationError {
