@@ -14,9 +14,10 @@ import Model
 /// earlier drafts' K/V, so real acceptance is at most this, a little lower with longer rounds.
 ///
 /// The set size is then chosen by the speed it should give: with agreement a, a round of k drafts
-/// emits (1 − a^(k+1)) / (1 − a) tokens on average, and costs k draft steps (their measured median
-/// time at that size) plus one verification of k+1 rows (measured); full decoding costs one
-/// measured full step per token.
+/// emits (1 − a^(k+1)) / (1 − a) tokens on average, and costs k draft steps plus one verification
+/// of k+1 rows; full decoding costs one full step per token. The full step and the verification are
+/// measured (medians, back to back); a draft step is taken as the full step scaled by its FLOPs
+/// (`CostModel`), so the choice does not hang on how busy the machine was during each step.
 public struct SkipLayerSearch {
     public struct Step: Sendable {
         /// The layers skipped after this step (1-based), and the one this step added.
@@ -24,7 +25,7 @@ public struct SkipLayerSearch {
         public var added: Int
         /// Share of sampled positions whose draft argmax equals full depth's.
         public var agreement: Double
-        /// Median seconds of one draft step at this size.
+        /// Seconds of one draft step at this size: the measured full step scaled by FLOPs.
         public var draftSeconds: Double
         /// Estimated decode speed relative to full greedy decoding.
         public var estimatedSpeedup: Double
@@ -141,7 +142,7 @@ public struct SkipLayerSearch {
     }
 
     /// Runs the search up to `maxSkipped` layers; `progress` hears each step.
-    public func run(maxSkipped: Int, progress: (Step) -> Void = { _ in }) throws -> Result {
+    public func run(maxSkipped: Int, progress: (Step, Result) throws -> Void = { _, _ in }) throws -> Result {
         let L = network.shape.layerCount
         let harness = try Harness(network: network, windows: windows, minimumContext: minimumContext)
         let prepared = harness.windows, positions = harness.positions
@@ -184,15 +185,22 @@ public struct SkipLayerSearch {
             skipped.append(best.layer)
             let a = min(best.agreement, 0.999_999)
             let emitted = (1 - pow(a, k + 1)) / (1 - a)
-            let speedup = emitted * fullSeconds / (k * best.seconds + verifySeconds)
+            let position = minimumContext
+            let draftSeconds = fullSeconds
+                * CostModel.skipDraftToken(shape: network.shape, position: position, keptBlocks: L - skipped.count).total
+                / CostModel.fullToken(shape: network.shape, position: position).total
+            let speedup = emitted * fullSeconds / (k * draftSeconds + verifySeconds)
             let step = Step(skipped: try LayerSet(skipped), added: best.layer, agreement: best.agreement,
-                            draftSeconds: best.seconds, estimatedSpeedup: speedup)
+                            draftSeconds: draftSeconds, estimatedSpeedup: speedup)
             steps.append(step)
-            progress(step)
+            try progress(step, result(steps))
         }
-        let chosen = steps.max { $0.estimatedSpeedup < $1.estimatedSpeedup }
-        return Result(steps: steps, chosen: chosen, positions: positions, fullStepSeconds: fullSeconds,
-                      verifySeconds: verifySeconds, draftLength: draftLength)
+        return result(steps)
+
+        func result(_ steps: [Step]) -> Result {
+            Result(steps: steps, chosen: steps.max { $0.estimatedSpeedup < $1.estimatedSpeedup }, positions: positions,
+                   fullStepSeconds: fullSeconds, verifySeconds: verifySeconds, draftLength: draftLength)
+        }
     }
 
     static func median(_ xs: [Double]) -> Double {

@@ -50,33 +50,41 @@ struct DraftSearchCommand: ParsableCommand {
             return Array(model.tokenizer.encode(text).prefix(window))
         }
         let search = SkipLayerSearch(network: model.network, windows: windows, draftLength: draftLength)
-        let result = try search.run(maxSkipped: maxSkip) { step in
-            FileHandle.standardError.write(Data(String(format: "skip %@ (+%d): agreement %.3f, draft step %.2f ms, est. speed-up %.2f×\n",
-                                                       step.skipped.description, step.added, step.agreement,
-                                                       1000 * step.draftSeconds, step.estimatedSpeedup).utf8))
-        }
-        guard let best = result.chosen else { throw CommandError("\(data): no window longer than 16 tokens to score") }
-        let method = String(format: """
-            exitlens draft-search --data %@ --files %d --window %d --max-skip %d --draft-length %d: greedy removal, \
-            each step skipping the layer whose removal keeps the draft's argmax equal to full depth's most often \
-            (first-draft agreement on %d positions of %d train files, full-depth context); the size with the best \
-            estimated speed-up was kept (measured full step %.2f ms, verification of %d rows %.2f ms, draft step %.2f ms, \
-            agreement %.3f, estimate %.2f×)
-            """, data, files, window, maxSkip, draftLength, result.positions, windows.count, 1000 * result.fullStepSeconds,
-            draftLength + 1, 1000 * result.verifySeconds, 1000 * best.draftSeconds, best.agreement, best.estimatedSpeedup)
-        let file = SkipDraftFile(layers: best.skipped, layerCount: model.network.shape.layerCount, method: method,
-                                 agreementBySize: result.steps.map { ($0.agreement * 1000).rounded() / 1000 }, draftLength: draftLength)
-        print("chosen: skip \(best.skipped) (\(best.skipped.layers.count) of \(model.network.shape.layerCount) layers)")
-        if out == "-" { return }
-        let url: URL
-        if let out { url = URL(fileURLWithPath: out) }
+        let url: URL?
+        if out == "-" { url = nil }
+        else if let out { url = URL(fileURLWithPath: out) }
         else if model.directory.pathExtension == "gguf" {
             url = model.directory.deletingLastPathComponent()
                 .appendingPathComponent("\(model.directory.deletingPathExtension().lastPathComponent).\(SkipDraftFile.name)")
         } else {
             url = model.directory.appendingPathComponent(SkipDraftFile.name)
         }
-        try file.write(to: url)
-        print("wrote \(url.path)")
+        // The file is rewritten after every step, so a search cut short still leaves its best so far.
+        let result = try search.run(maxSkipped: maxSkip) { step, sofar in
+            FileHandle.standardError.write(Data(String(format: "skip %@ (+%d): agreement %.3f, draft step %.2f ms, est. speed-up %.2f×\n",
+                                                       step.skipped.description, step.added, step.agreement,
+                                                       1000 * step.draftSeconds, step.estimatedSpeedup).utf8))
+            if let url, let file = skipDraftFile(sofar, model: model, windows: windows.count) { try file.write(to: url) }
+        }
+        guard let file = skipDraftFile(result, model: model, windows: windows.count) else {
+            throw CommandError("\(data): no window longer than 16 tokens to score")
+        }
+        print("chosen: skip \(file.layers) (\(file.layers.layers.count) of \(model.network.shape.layerCount) layers)")
+        if let url { print("wrote \(url.path)") }
+    }
+
+    private func skipDraftFile(_ result: SkipLayerSearch.Result, model: LanguageModel, windows: Int) -> SkipDraftFile? {
+        guard let best = result.chosen else { return nil }
+        let method = String(format: """
+            exitlens draft-search --data %@ --files %d --window %d --max-skip %d --draft-length %d --threads %d: greedy removal, \
+            each step skipping the layer whose removal keeps the draft's argmax equal to full depth's most often \
+            (first-draft agreement on %d positions of %d train files, full-depth context); the size with the best \
+            estimated speed-up of %d searched was kept (measured full step %.2f ms, verification of %d rows %.2f ms, \
+            draft step by FLOPs %.2f ms, agreement %.3f, estimate %.2f×)
+            """, data, files, window, maxSkip, draftLength, modelOptions.threads, result.positions, windows, result.steps.count,
+            1000 * result.fullStepSeconds, draftLength + 1, 1000 * result.verifySeconds, 1000 * best.draftSeconds,
+            best.agreement, best.estimatedSpeedup)
+        return SkipDraftFile(layers: best.skipped, layerCount: model.network.shape.layerCount, method: method,
+                             agreementBySize: result.steps.map { ($0.agreement * 1000).rounded() / 1000 }, draftLength: draftLength)
     }
 }
