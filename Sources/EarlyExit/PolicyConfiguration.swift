@@ -103,8 +103,12 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     public var saturationLambda: Float = Self.defaultSaturationLambda
     /// fixed: the exit layer k (1…L, L being full depth); nil: `defaultExitLayer`.
     public var exitLayer: Int?
+    /// The draft a bare `speculative` makes: the faster of the two draft models measured on SmolLM2
+    /// (BENCHMARKS.md, "Speculative drafts on SmolLM2"). `speculative:k:n` always drafts by a fixed exit.
+    public static let defaultDraft: DraftKind = .fixed
+
     /// speculative: how drafts are made.
-    public var draft: DraftKind = .fixed
+    public var draft: DraftKind = Self.defaultDraft
     /// speculative with fixed drafts: the draft layer (1…L); nil: `defaultDraftLayer`.
     public var draftLayer: Int?
     /// speculative with skip drafts: the layers left out; nil: the model's searched set.
@@ -268,8 +272,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             if let name = fields.first, let draft = DraftKind(rawValue: name) {
                 self.draft = draft
                 fields.removeFirst()
-                knobs = draftKnobs + [.draftLength]
+            } else if !fields.isEmpty {
+                self.draft = .fixed // `speculative:k:n`: numbers without a draft name are a draft layer
             }
+            knobs = draftKnobs + [.draftLength]
         }
         guard fields.count <= knobs.count else {
             throw fail("has \(fields.count) value(s) after '\(kind.rawValue)'; it takes at most \(knobs.count) (\(knobs.map(\.symbol).joined(separator: ", ")))")
@@ -328,7 +334,8 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         }
         // Trailing defaults that print as nothing are dropped: `fixed`, not `fixed:`.
         while fields.count > 1, fields.last == "" { fields.removeLast() }
-        if kind == .speculative && draft == .fixed && draftLayer == nil && draftLength == Self.defaultDraftLength {
+        if kind == .speculative && draft == Self.defaultDraft && draftLength == Self.defaultDraftLength
+            && (draft == .fixed ? draftLayer == nil : draft == .skip ? skipLayers == nil : false) {
             return kind.rawValue
         }
         return fields.joined(separator: ":")

@@ -47,6 +47,8 @@ struct PolicyOptions: ParsableArguments {
         if let draft {
             guard c.knobs.contains(.draft) else { throw refuse("--draft") }
             c.draft = draft
+        } else if c.kind == .speculative && exitLayer != nil {
+            c.draft = .fixed // a draft layer means drafts by a fixed exit, whatever the default draft
         }
         let knobs = c.knobs
         if let tauExit {
