@@ -263,7 +263,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         func fail(_ problem: String) -> PolicyConfigurationError { PolicyConfigurationError(spec: spec, problem) }
         var fields = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let kind = PolicyKind(rawValue: fields.removeFirst()) else {
-            throw fail("is not one of full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n")
+            throw fail("is not one of full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n, speculative:skip:layers:n")
         }
         self.init(kind)
         var knobs = self.knobs

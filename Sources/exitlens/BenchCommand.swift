@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (repeatable; a bare name takes the defaults).",
+        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n, speculative:skip:layers:n (repeatable; a bare name takes the defaults).",
         valueName: "spec"), transform: parsePolicySpec)
     var policies: [PolicyConfiguration] = []
 
