@@ -72,14 +72,16 @@ public struct PolicyRequirements: OptionSet, Sendable, Hashable {
 ///     softmax[:λ]                  CALM: top-1 − top-2 probability of the layer's head ≥ λ
 ///     saturation[:λ]               CALM: cosine of consecutive hidden states ≥ λ
 ///     fixed[:k]                    every token exits at layer k
-///     speculative[:k[:n]]          drafts from a fixed layer k, n per full-depth verification
+///     speculative[::n]             the default draft (`defaultDraft`), n per full-depth verification
+///     speculative:k[:n]            drafts from a fixed layer k
 ///     speculative:DRAFT[:…][:n]    drafts from another policy, e.g. speculative:sec:0.9:0.8:4
 ///     speculative:skip[:layers[:n]] drafts by the whole network without these layers' blocks,
 ///                                  e.g. speculative:skip:8,10,12-15:4 (empty: the model's searched set)
 ///
 /// A bare name or an empty field keeps the default. Defaults, one per knob:
 /// τ_exit 0.9, τ_stop 0.8, λ 0.9 (softmax) and 0.99 (saturation), the fixed exit layer
-/// k = ⌊L/2⌋ and the draft layer ⌊L/4⌋ (each at least 1), draft length 4, drafts `fixed`.
+/// k = ⌊L/2⌋ and the draft layer ⌊L/4⌋ (each at least 1), draft length 4, drafts `skip` (the
+/// model's searched set).
 public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let defaultTauExit: Float = 0.9
     public static let defaultTauStop: Float = 0.8
@@ -105,7 +107,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     public var exitLayer: Int?
     /// The draft a bare `speculative` makes: the faster of the two draft models measured on SmolLM2
     /// (BENCHMARKS.md, "Speculative drafts on SmolLM2"). `speculative:k:n` always drafts by a fixed exit.
-    public static let defaultDraft: DraftKind = .fixed
+    public static let defaultDraft: DraftKind = .skip
 
     /// speculative: how drafts are made.
     public var draft: DraftKind = Self.defaultDraft
@@ -272,8 +274,8 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             if let name = fields.first, let draft = DraftKind(rawValue: name) {
                 self.draft = draft
                 fields.removeFirst()
-            } else if !fields.isEmpty {
-                self.draft = .fixed // `speculative:k:n`: numbers without a draft name are a draft layer
+            } else if let first = fields.first, !first.isEmpty {
+                self.draft = .fixed // `speculative:k:n`: a number in the draft's place is a fixed draft layer
             }
             knobs = draftKnobs + [.draftLength]
         }
@@ -318,7 +320,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     /// empty when it is the default (resolved only once the model's depth is known).
     public var description: String {
         var fields = [kind.rawValue]
-        if kind == .speculative && draft != .fixed { fields.append(draft.rawValue) }
+        // The draft is named unless a layer number says it (`speculative:3:4`), so it parses back.
+        if kind == .speculative && (draft != .fixed || (draftLayer == nil && Self.defaultDraft != .fixed)) {
+            fields.append(draft.rawValue)
+        }
         for knob in knobs where knob != .draft {
             switch knob {
             case .tauExit: fields.append(Self.format(tauExit))

@@ -27,7 +27,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("exit-layer"), help: "fixed: the layer k every token exits at (default L/2); speculative: the draft layer (default L/4).")
     var exitLayer: Int?
 
-    @Option(help: "speculative: how drafts are made (default fixed; skip: the whole model without some layers).")
+    @Option(help: "speculative: how drafts are made (default skip: the whole model without the layers of its skip-draft.json; fixed with --exit-layer).")
     var draft: DraftKind?
 
     @Option(name: .customLong("skip-layers"), help: "speculative --draft skip: the layers the draft leaves out, e.g. 8,10,12-15 (default: the model's skip-draft.json).")
