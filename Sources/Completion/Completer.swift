@@ -98,6 +98,20 @@ public struct CompletionResult: Sendable, Codable {
     }
 }
 
+/// What `Completer.prefill` did.
+public struct PrefixFill: Sendable, Equatable {
+    /// Tokens of the text now in the prefix cache.
+    public var tokens: Int
+    /// Of those, already cached before the call.
+    public var reused: Int
+    public var seconds: Double
+    public init(tokens: Int, reused: Int, seconds: Double) {
+        self.tokens = tokens
+        self.reused = reused
+        self.seconds = seconds
+    }
+}
+
 /// Runs completions on a `LanguageModel`: tokenize, prefill, then decode token by token
 /// through the early-exit decoder (or speculatively).
 ///
@@ -123,11 +137,46 @@ public final class Completer: @unchecked Sendable {
         return common
     }
 
+    /// Pre-fills the prefix cache with `text`'s tokens (a file just opened), so a later request whose
+    /// prompt starts the same way runs only its new suffix. The first `contextLength − reservingTokens`
+    /// tokens are kept (a prompt longer than that loses its start, so a longer prefix would not be
+    /// reused). Runs in chunks of `chunkSize` tokens, polling `cancellation` between them; what was
+    /// filled before a cancellation stays usable. `progress` hears (tokens cached, tokens wanted).
+    @discardableResult
+    public func prefill(_ text: String, reservingTokens: Int = 32, chunkSize: Int = 8, cancellation: CancellationFlag? = nil,
+                        progress: (Int, Int) -> Void = { _, _ in }) throws -> PrefixFill {
+        let start = DispatchTime.now()
+        let shape = model.network.shape
+        let limit = max(0, min(shape.contextLength, cache.capacity) - max(0, reservingTokens))
+        let ids = Array(model.tokenizer.encode(text).prefix(limit))
+        var fill = PrefixFill(tokens: ids.count, reused: 0, seconds: 0)
+        guard !ids.isEmpty else { return fill }
+        // Reuse what is cached; a prompt's last token is always run again by `complete`, so the
+        // whole text can be kept here.
+        var common = 0
+        while common < min(ids.count, cachedPrompt.count, cache.length) && ids[common] == cachedPrompt[common] { common += 1 }
+        cache.truncate(to: common)
+        cachedPrompt = Array(ids[..<common])
+        fill.reused = common
+        progress(common, ids.count)
+        var next = common
+        while next < ids.count {
+            if let cancellation, cancellation.isCancelled { throw CompletionCancelled() }
+            let chunk = Array(ids[next..<min(ids.count, next + max(1, chunkSize))])
+            _ = try model.network.prefill(chunk, cache: cache, chunkSize: chunk.count)
+            cachedPrompt += chunk
+            next += chunk.count
+            progress(next, ids.count)
+        }
+        fill.seconds = elapsedSeconds(since: start)
+        return fill
+    }
+
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
         let shape = model.network.shape
         try model.earlyExit.check(request.policy)
-        if let speculative = request.speculative { try model.earlyExit.check(speculative.draftPolicy) }
+        if let speculative = request.speculative { try model.earlyExit.check(speculative.draft) }
         let start = DispatchTime.now()
         var ids = request.promptIDs ?? model.tokenizer.encode(request.prompt)
         if ids.isEmpty, let bos = shape.bosTokenID ?? model.tokenizer.endOfTextID {
@@ -143,8 +192,10 @@ public final class Completer: @unchecked Sendable {
         let strategy: DecodingStrategy
         var label = request.policy.label
         if let speculative = request.speculative {
-            strategy = .speculative(draftPolicy: speculative.draftPolicy, draftLength: speculative.draftLength)
-            label = "speculative(\(speculative.draftPolicy.label), k=\(speculative.draftLength))"
+            var draft = speculative.draft
+            if case .skipLayers(nil) = draft { draft = .skipLayers(model.earlyExit.resolvedSkipLayers(nil)) } // name the set used
+            strategy = .speculative(draft: draft, draftLength: speculative.draftLength)
+            label = "speculative(\(draft.label), k=\(speculative.draftLength))"
         } else {
             strategy = .layerwise(request.policy)
         }
@@ -173,6 +224,9 @@ public final class Completer: @unchecked Sendable {
                 onToken(token)
             }
         } catch is StepCancelled {
+            // Cancellation is polled after the prompt's prefill: its K/V are in the cache and stay
+            // reusable (the keystroke that cancelled this request usually asks for a similar one).
+            if cache.length >= ids.count { cachedPrompt = ids }
             throw CompletionCancelled()
         }
         cachedPrompt = ids

@@ -9,8 +9,8 @@ import Tokenizer
 /// and Stop&Exit Controller when the directory has them.
 ///
 /// The directory uses Hugging Face's layout: `config.json`, `model.safetensors`,
-/// `tokenizer.json` (or `vocab.json` + `merges.txt`), plus optional `exits.safetensors`
-/// and `controller.safetensors`.
+/// `tokenizer.json` (or `vocab.json` + `merges.txt`), plus optional `exits.safetensors`,
+/// `controller.safetensors` and `skip-draft.json`.
 public struct LanguageModel: Sendable {
     public let directory: URL
     public let earlyExit: EarlyExitModel
@@ -29,7 +29,7 @@ public struct LanguageModel: Sendable {
     /// The same model with the untrained logit lens as its exit heads (the controller is kept).
     public func withLogitLens() -> LanguageModel {
         LanguageModel(earlyExit: EarlyExitModel(network: network, heads: .logitLens(shape: network.shape),
-                                                controller: earlyExit.controller),
+                                                controller: earlyExit.controller, skipDraftLayers: earlyExit.skipDraftLayers),
                       tokenizer: tokenizer, directory: directory)
     }
 
@@ -55,7 +55,8 @@ public struct LanguageModel: Sendable {
             let beside = url.deletingLastPathComponent()
             return try loadGGUF(url, threads: threads, contextLimit: contextLimit, location: url,
                                 exits: beside.appendingPathComponent("\(stem).exits.safetensors"),
-                                controller: beside.appendingPathComponent("\(stem).controller.safetensors"))
+                                controller: beside.appendingPathComponent("\(stem).controller.safetensors"),
+                                skipDraft: beside.appendingPathComponent("\(stem).\(SkipDraftFile.name)"))
         }
         let hasSafetensors = FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path)
         let ggufFiles = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0.hasSuffix(".gguf") }
@@ -65,17 +66,19 @@ public struct LanguageModel: Sendable {
             }
             return try loadGGUF(url.appendingPathComponent(ggufFiles[0]), threads: threads, contextLimit: contextLimit, location: url,
                                 exits: url.appendingPathComponent("exits.safetensors"),
-                                controller: url.appendingPathComponent("controller.safetensors"))
+                                controller: url.appendingPathComponent("controller.safetensors"),
+                                skipDraft: url.appendingPathComponent(SkipDraftFile.name))
         }
         let network = try loadNetwork(directory: url, threads: threads, precision: precision)
         let tokenizer = try BPETokenizer.load(directory: url)
         return try LanguageModel(network: network, tokenizer: tokenizer, location: url,
                                  exits: url.appendingPathComponent("exits.safetensors"),
-                                 controller: url.appendingPathComponent("controller.safetensors"))
+                                 controller: url.appendingPathComponent("controller.safetensors"),
+                                 skipDraft: url.appendingPathComponent(SkipDraftFile.name))
     }
 
     private static func loadGGUF(_ file: URL, threads: Int, contextLimit: Int?, location: URL, exits: URL,
-                                 controller: URL) throws -> LanguageModel {
+                                 controller: URL, skipDraft: URL) throws -> LanguageModel {
         let gguf = try GGUFFile(path: file.path)
         let network = try loadNetwork(gguf: gguf, threads: threads, contextLimit: contextLimit ?? defaultGGUFContext)
         let tokenizer = try BPETokenizer(
@@ -84,11 +87,12 @@ public struct LanguageModel: Sendable {
             merges: try gguf.optionalStringArray("tokenizer.ggml.merges") ?? [], pre: try gguf.optionalString("tokenizer.ggml.pre"),
             bosTokenID: try gguf.optionalInt("tokenizer.ggml.bos_token_id"), eosTokenID: try gguf.optionalInt("tokenizer.ggml.eos_token_id"),
             addBOS: try gguf.optionalBool("tokenizer.ggml.add_bos_token"), source: file.lastPathComponent)
-        return try LanguageModel(network: network, tokenizer: tokenizer, location: location, exits: exits, controller: controller)
+        return try LanguageModel(network: network, tokenizer: tokenizer, location: location, exits: exits, controller: controller,
+                                 skipDraft: skipDraft)
     }
 
     /// Cross-checks the parts and loads the exit files when present.
-    init(network: any Transformer, tokenizer: BPETokenizer, location: URL, exits: URL, controller: URL) throws {
+    init(network: any Transformer, tokenizer: BPETokenizer, location: URL, exits: URL, controller: URL, skipDraft: URL) throws {
         // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up front.
         guard tokenizer.vocabularySize <= network.shape.vocabularySize else {
             throw ModelError.file(location.lastPathComponent,
@@ -96,7 +100,8 @@ public struct LanguageModel: Sendable {
         }
         let earlyExit = EarlyExitModel(network: network,
                                        heads: try ExitHeads.load(url: exits, shape: network.shape),
-                                       controller: try StopExitController.load(url: controller, shape: network.shape))
+                                       controller: try StopExitController.load(url: controller, shape: network.shape),
+                                       skipDraftLayers: try SkipDraftFile.load(url: skipDraft, layerCount: network.shape.layerCount)?.layers)
         self.init(earlyExit: earlyExit, tokenizer: tokenizer, directory: location)
     }
 }

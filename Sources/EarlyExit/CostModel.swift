@@ -57,6 +57,24 @@ public enum CostModel {
         normFlops(s) + 2 * Double(s.embeddingSize) * Double(s.vocabularySize) + (s.headBias ? Double(s.vocabularySize) : 0)
     }
 
+    /// A skip-layer draft token at `position`: the embedding, `keptBlocks` full blocks and the final
+    /// head — skipped blocks cost nothing (no state copying: the verification writes their K/V).
+    public static func skipDraftToken(shape s: ModelShape, position: Int, keptBlocks: Int) -> FlopBreakdown {
+        var f = FlopBreakdown()
+        f.embedding = embedding(shape: s)
+        for _ in 0..<max(0, keptBlocks) { f += block(shape: s, position: position) }
+        f.head = finalHead(shape: s)
+        return f
+    }
+
+    /// The verification of a speculative round: one full-depth pass over the `rows` positions
+    /// `firstPosition…` (the pending token and the drafts), each row at its own position.
+    public static func verification(shape s: ModelShape, firstPosition: Int, rows: Int) -> FlopBreakdown {
+        var f = FlopBreakdown()
+        for r in 0..<max(0, rows) { f += fullToken(shape: s, position: firstPosition + r) }
+        return f
+    }
+
     /// Everything a full-depth token costs at `position`.
     public static func fullToken(shape s: ModelShape, position: Int) -> FlopBreakdown {
         var f = FlopBreakdown()

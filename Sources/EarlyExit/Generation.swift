@@ -15,8 +15,8 @@ public enum FinishReason: String, Sendable, Codable {
 public enum DecodingStrategy: Sendable {
     /// Each token goes as deep as `policy` decides (`FullDepthPolicy` is plain decoding).
     case layerwise(any ExitPolicy)
-    /// Lossless self-speculative decoding (greedy only): drafts by `draftPolicy`, `draftLength` per round.
-    case speculative(draftPolicy: any ExitPolicy, draftLength: Int)
+    /// Lossless self-speculative decoding (greedy only): drafts by `draft`, `draftLength` per round.
+    case speculative(draft: SpeculativeDraft, draftLength: Int)
 }
 
 /// What `Generator.generate` returns besides the streamed tokens.
@@ -137,9 +137,9 @@ final class TokenProducer {
         case .layerwise(let policy):
             early = EarlyExitDecoder(model: model, policy: policy, traceTopK: traceTopK)
             speculative = nil
-        case .speculative(let draftPolicy, let draftLength):
+        case .speculative(let draft, let draftLength):
             early = nil
-            speculative = SpeculativeDecoder(model: model, draftPolicy: draftPolicy, draftLength: draftLength)
+            speculative = SpeculativeDecoder(model: model, draft: draft, draftLength: draftLength)
         }
     }
 

@@ -7,19 +7,48 @@ public enum PolicyKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// How speculative decoding makes its drafts: an early-exit policy (never `full`: a full-depth
-/// draft would cost as much as the verification).
+/// draft would cost as much as the verification), or `skip`, the whole network with some blocks left out.
 public enum DraftKind: String, CaseIterable, Sendable, Codable {
-    case fixed, sec, softmax, saturation
+    case fixed, sec, softmax, saturation, skip
+}
+
+/// The draft model of self-speculative decoding.
+public enum SpeculativeDraft: Sendable {
+    /// Each draft token leaves the network where an early-exit policy says (LayerSkip, SEC's heads).
+    case earlyExit(any ExitPolicy)
+    /// Each draft token runs every block except these layers' (Draft & Verify, SWIFT): the residual
+    /// passes them unchanged, and the model's own final norm and head give the draft. nil: the set
+    /// the model ships (`skip-draft.json`), else `LayerSet.fallback`.
+    case skipLayers(LayerSet?)
+
+    public var label: String {
+        switch self {
+        case .earlyExit(let policy): return policy.label
+        case .skipLayers(let layers): return "skip(\(layers.map(\.description) ?? "model's set"))"
+        }
+    }
+
+    /// The early-exit policy, for early-exit drafts.
+    public var policy: (any ExitPolicy)? {
+        if case .earlyExit(let policy) = self { return policy }
+        return nil
+    }
 }
 
 /// Self-speculative decoding settings: how drafts are made and how many per verification.
 public struct SpeculativeOptions: Sendable {
-    public var draftPolicy: any ExitPolicy
+    public var draft: SpeculativeDraft
     public var draftLength: Int
-    public init(draftPolicy: any ExitPolicy, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
-        self.draftPolicy = draftPolicy
+    public init(draft: SpeculativeDraft, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
+        self.draft = draft
         self.draftLength = draftLength
     }
+    /// Drafts by early exit with `draftPolicy`.
+    public init(draftPolicy: any ExitPolicy, draftLength: Int = PolicyConfiguration.defaultDraftLength) {
+        self.init(draft: .earlyExit(draftPolicy), draftLength: draftLength)
+    }
+    /// The early-exit draft policy (nil for skip-layer drafts).
+    public var draftPolicy: (any ExitPolicy)? { draft.policy }
 }
 
 /// What a model must ship beside its weights for a policy to run.
@@ -43,12 +72,16 @@ public struct PolicyRequirements: OptionSet, Sendable, Hashable {
 ///     softmax[:λ]                  CALM: top-1 − top-2 probability of the layer's head ≥ λ
 ///     saturation[:λ]               CALM: cosine of consecutive hidden states ≥ λ
 ///     fixed[:k]                    every token exits at layer k (or the deepest exit head below it)
-///     speculative[:k[:n]]          drafts from a fixed layer k, n per full-depth verification
+///     speculative[::n]             the default draft (`defaultDraft`), n per full-depth verification
+///     speculative:k[:n]            drafts from a fixed layer k (or the deepest exit head below it)
 ///     speculative:DRAFT[:…][:n]    drafts from another policy, e.g. speculative:sec:0.9:0.8:4
+///     speculative:skip[:layers[:n]] drafts by the whole network without these layers' blocks,
+///                                  e.g. speculative:skip:8,10,12-15:4 (empty: the model's searched set)
 ///
 /// A bare name or an empty field keeps the default. Defaults, one per knob:
 /// τ_exit 0.9, τ_stop 0.8, λ 0.9 (softmax) and 0.99 (saturation), the fixed exit layer
-/// k = ⌊L/2⌋ and the draft layer ⌊L/4⌋ (each at least 1), draft length 4, drafts `fixed`.
+/// k = ⌊L/2⌋ and the draft layer ⌊L/4⌋ (each at least 1), draft length 4, drafts `skip` (the
+/// model's searched set).
 public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConvertible {
     public static let defaultTauExit: Float = 0.9
     public static let defaultTauStop: Float = 0.8
@@ -75,10 +108,16 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     public var saturationLambda: Float = Self.defaultSaturationLambda
     /// fixed: the exit layer k (1…L, L being full depth); nil: `defaultExitLayer`.
     public var exitLayer: Int?
+    /// The draft a bare `speculative` makes: the faster of the two draft models measured on SmolLM2
+    /// (BENCHMARKS.md, "Speculative drafts on SmolLM2"). `speculative:k:n` always drafts by a fixed exit.
+    public static let defaultDraft: DraftKind = .skip
+
     /// speculative: how drafts are made.
-    public var draft: DraftKind = .fixed
+    public var draft: DraftKind = Self.defaultDraft
     /// speculative with fixed drafts: the draft layer (1…L); nil: `defaultDraftLayer`.
     public var draftLayer: Int?
+    /// speculative with skip drafts: the layers left out; nil: the model's searched set.
+    public var skipLayers: LayerSet?
     /// speculative: drafts per full-depth verification (≥ 1).
     public var draftLength: Int = Self.defaultDraftLength
 
@@ -96,7 +135,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
 
     /// The knobs a setting reads (others keep their values but do not matter).
     public enum Knob: String, Sendable, CaseIterable {
-        case tauExit, tauStop, softmaxLambda, saturationLambda, exitLayer, draft, draftLayer, draftLength
+        case tauExit, tauStop, softmaxLambda, saturationLambda, exitLayer, draft, draftLayer, skipLayers, draftLength
 
         /// As the paper and the playground write it.
         public var symbol: String {
@@ -106,6 +145,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .softmaxLambda, .saturationLambda: return "λ"
             case .exitLayer, .draftLayer: return "k"
             case .draft: return "draft"
+            case .skipLayers: return "skip"
             case .draftLength: return "n"
             }
         }
@@ -118,6 +158,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .softmaxLambda, .saturationLambda: return "--lambda"
             case .exitLayer, .draftLayer: return "--exit-layer"
             case .draft: return "--draft"
+            case .skipLayers: return "--skip-layers"
             case .draftLength: return "--draft-length"
             }
         }
@@ -142,6 +183,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .sec: return [.tauExit, .tauStop]
         case .softmax: return [.softmaxLambda]
         case .saturation: return [.saturationLambda]
+        case .skip: return [.skipLayers]
         }
     }
 
@@ -158,6 +200,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .fixed: return resolvedDraftLayer(layerCount: L) < L ? .exitHeads : []
             case .sec: return .controller
             case .softmax, .saturation: return .exitHeads
+            case .skip: return [] // the model's own final norm and head
             }
         }
     }
@@ -187,6 +230,11 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
                 throw PolicyConfigurationError(knob: knob, "must be a layer ≥ 1, got \(layer)")
             }
         }
+        if let skipLayers, let L = layerCount {
+            do { try skipLayers.validate(layerCount: L) } catch let error as LayerSetError {
+                throw PolicyConfigurationError(knob: .skipLayers, error.problem)
+            }
+        }
         guard draftLength >= 1 else { throw PolicyConfigurationError(knob: .draftLength, "must be ≥ 1, got \(draftLength)") }
     }
 
@@ -201,14 +249,15 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .saturation: return (SaturationPolicy(lambda: saturationLambda), nil)
         case .fixed: return (FixedLayerPolicy(layer: resolvedExitLayer(layerCount: L)), nil)
         case .speculative:
-            let draftPolicy: any ExitPolicy
+            let made: SpeculativeDraft
             switch draft {
-            case .fixed: draftPolicy = FixedLayerPolicy(layer: resolvedDraftLayer(layerCount: L))
-            case .sec: draftPolicy = SECPolicy(tauExit: tauExit, tauStop: tauStop)
-            case .softmax: draftPolicy = SoftmaxConfidencePolicy(lambda: softmaxLambda)
-            case .saturation: draftPolicy = SaturationPolicy(lambda: saturationLambda)
+            case .fixed: made = .earlyExit(FixedLayerPolicy(layer: resolvedDraftLayer(layerCount: L)))
+            case .sec: made = .earlyExit(SECPolicy(tauExit: tauExit, tauStop: tauStop))
+            case .softmax: made = .earlyExit(SoftmaxConfidencePolicy(lambda: softmaxLambda))
+            case .saturation: made = .earlyExit(SaturationPolicy(lambda: saturationLambda))
+            case .skip: made = .skipLayers(skipLayers)
             }
-            return (FullDepthPolicy(), SpeculativeOptions(draftPolicy: draftPolicy, draftLength: draftLength))
+            return (FullDepthPolicy(), SpeculativeOptions(draft: made, draftLength: draftLength))
         }
     }
 
@@ -219,7 +268,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         func fail(_ problem: String) -> PolicyConfigurationError { PolicyConfigurationError(spec: spec, problem) }
         var fields = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let kind = PolicyKind(rawValue: fields.removeFirst()) else {
-            throw fail("is not one of full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n")
+            throw fail("is not one of full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n, speculative:skip:layers:n")
         }
         self.init(kind)
         var knobs = self.knobs
@@ -228,8 +277,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             if let name = fields.first, let draft = DraftKind(rawValue: name) {
                 self.draft = draft
                 fields.removeFirst()
-                knobs = draftKnobs + [.draftLength]
+            } else if let first = fields.first, !first.isEmpty {
+                self.draft = .fixed // `speculative:k:n`: a number in the draft's place is a fixed draft layer
             }
+            knobs = draftKnobs + [.draftLength]
         }
         guard fields.count <= knobs.count else {
             throw fail("has \(fields.count) value(s) after '\(kind.rawValue)'; it takes at most \(knobs.count) (\(knobs.map(\.symbol).joined(separator: ", ")))")
@@ -260,6 +311,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .exitLayer: exitLayer = try whole()
         case .draftLayer: draftLayer = try whole()
         case .draftLength: draftLength = try whole()
+        case .skipLayers:
+            do { skipLayers = try LayerSet(parsing: text) } catch let error as LayerSetError {
+                throw fail("skip layers '\(text)': \(error.problem)")
+            }
         case .draft: break // named, not numbered
         }
     }
@@ -268,7 +323,10 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
     /// empty when it is the default (resolved only once the model's depth is known).
     public var description: String {
         var fields = [kind.rawValue]
-        if kind == .speculative && draft != .fixed { fields.append(draft.rawValue) }
+        // The draft is named unless a layer number says it (`speculative:3:4`), so it parses back.
+        if kind == .speculative && (draft != .fixed || (draftLayer == nil && Self.defaultDraft != .fixed)) {
+            fields.append(draft.rawValue)
+        }
         for knob in knobs where knob != .draft {
             switch knob {
             case .tauExit: fields.append(Self.format(tauExit))
@@ -277,13 +335,15 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .saturationLambda: fields.append(Self.format(saturationLambda))
             case .exitLayer: fields.append(exitLayer.map(String.init) ?? "")
             case .draftLayer: fields.append(draftLayer.map(String.init) ?? "")
+            case .skipLayers: fields.append(skipLayers?.description ?? "")
             case .draftLength: fields.append(String(draftLength))
             case .draft: break
             }
         }
         // Trailing defaults that print as nothing are dropped: `fixed`, not `fixed:`.
         while fields.count > 1, fields.last == "" { fields.removeLast() }
-        if kind == .speculative && draft == .fixed && draftLayer == nil && draftLength == Self.defaultDraftLength {
+        if kind == .speculative && draft == Self.defaultDraft && draftLength == Self.defaultDraftLength
+            && (draft == .fixed ? draftLayer == nil : draft == .skip ? skipLayers == nil : false) {
             return kind.rawValue
         }
         return fields.joined(separator: ":")

@@ -3,8 +3,8 @@ import Foundation
 import Kernels
 import Model
 
-/// Lossless self-speculative decoding: draft up to k tokens cheaply with early exit,
-/// verify them all with one full-depth pass over the k+1 positions (matrix-matrix),
+/// Lossless self-speculative decoding: draft up to k tokens cheaply — with early exit, or with the
+/// whole network minus some blocks (`SkipLayerDrafter`) — verify them all with one full-depth pass over the k+1 positions (matrix-matrix),
 /// keep the longest prefix equal to full-depth greedy, roll the KV cache back past the
 /// rest, continue. The output is identical to `full` greedy decoding by construction:
 /// every emitted token is the argmax of full-depth logits computed by the same kernels
@@ -12,9 +12,14 @@ import Model
 public final class SpeculativeDecoder: @unchecked Sendable {
     // @unchecked: one generation at a time.
     public let model: EarlyExitModel
-    public let drafter: EarlyExitDecoder
+    let drafter: Drafter
     /// Drafts per verification.
     public let draftLength: Int
+
+    enum Drafter {
+        case earlyExit(EarlyExitDecoder)
+        case skip(SkipLayerDrafter)
+    }
 
     /// Counters since this decoder was made (one per generation).
     public private(set) var drafted = 0
@@ -23,9 +28,22 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     /// Accepted drafts of each verification round.
     public private(set) var acceptedLengths: [Int] = []
 
-    public init(model: EarlyExitModel, draftPolicy: any ExitPolicy, draftLength: Int = 4) {
+    public convenience init(model: EarlyExitModel, draftPolicy: any ExitPolicy, draftLength: Int = 4) {
+        self.init(model: model, draft: .earlyExit(draftPolicy), draftLength: draftLength)
+    }
+
+    /// A skip-layer draft without layers named takes `model.resolvedSkipLayers`; on a one-layer model
+    /// (nothing to skip) it drafts at full depth, which is still lossless.
+    public init(model: EarlyExitModel, draft: SpeculativeDraft, draftLength: Int = 4) {
         self.model = model
-        drafter = EarlyExitDecoder(model: model, policy: draftPolicy)
+        switch draft {
+        case .earlyExit(let policy):
+            drafter = .earlyExit(EarlyExitDecoder(model: model, policy: policy))
+        case .skipLayers(let layers):
+            let L = model.network.shape.layerCount
+            let resolved = model.resolvedSkipLayers(layers)
+            drafter = .skip(SkipLayerDrafter(network: model.network, keptBlocks: resolved?.keptBlocks(layerCount: L) ?? Array(0..<L)))
+        }
         self.draftLength = max(1, draftLength)
     }
 
@@ -35,7 +53,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     public var meanAcceptedLength: Double { verifications == 0 ? 0 : Double(accepted) / Double(verifications) }
 
     /// One round after `pending`, the last emitted token (at position `cache.length`, not yet in the
-    /// cache): draft up to `draftLength` tokens by early exit, verify them in one full-depth pass over
+    /// cache): draft up to `draftLength` tokens, verify them in one full-depth pass over
     /// the k+1 positions, keep the agreeing prefix, and return it plus the full pass's own next token
     /// (1…k+1 tokens). The cache then holds full-depth K/V of `pending` and the accepted drafts.
     public func round(pending: Int, cache: KVCache, remaining: Int) throws -> [(Int, TokenTrace)] {
@@ -43,18 +61,28 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         let start = DispatchTime.now()
         let p = cache.length // `pending` goes at position p
         let k = min(draftLength, remaining, cache.capacity - p - 1)
-        // Draft k tokens with early exit (stop decisions are ignored: drafts are only guesses).
+        // Draft k tokens (an early-exit draft's stop decisions are ignored: drafts are only guesses).
+        // Drafting commits positions p… with whatever K/V the draft wrote (copied state, or none at all
+        // for skipped blocks); the verification below rewrites every block's K/V from position p on.
         var drafts: [Int] = []
         var draftTraces: [TokenTrace] = []
         var feed = pending
         drafting: for _ in 0..<max(0, k) {
-            switch try drafter.step(feed, cache: cache) {
-            case .logits(let l, let t):
+            switch drafter {
+            case .earlyExit(let decoder):
+                switch try decoder.step(feed, cache: cache) {
+                case .logits(let l, let t):
+                    feed = Sampler.argmax(l)
+                    drafts.append(feed)
+                    draftTraces.append(t)
+                case .stopped:
+                    break drafting
+                }
+            case .skip(let skipper):
+                let (l, t) = try skipper.step(feed, cache: cache)
                 feed = Sampler.argmax(l)
                 drafts.append(feed)
                 draftTraces.append(t)
-            case .stopped:
-                break drafting
             }
         }
         drafted += drafts.count
@@ -76,7 +104,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         // Cost of this round, spread over the tokens it emitted.
         var roundCost = FlopBreakdown()
         for t in draftTraces { roundCost += t.flops }
-        for r in 0...drafts.count { roundCost += CostModel.fullToken(shape: shape, position: p + r) }
+        roundCost += CostModel.verification(shape: shape, firstPosition: p, rows: drafts.count + 1)
         let emitted = Array(drafts.prefix(m)) + [predictions[m]]
         return emitted.enumerated().map { i, token in
             var t = i < m ? draftTraces[i] : TokenTrace(token: token, exitLayer: L)
@@ -99,5 +127,40 @@ extension FlopBreakdown {
         f.norms *= factor; f.head *= factor; f.decisionHeads *= factor; f.controller *= factor
         f.signals *= factor; f.stateCopy *= factor
         return f
+    }
+}
+
+/// The draft model of skip-layer self-speculative decoding: the same network, the same cache, with
+/// some blocks left out — the residual stream passes them unchanged — and the model's own final norm
+/// and head. Skipped blocks get no K/V for drafted positions; no later draft reads them (a draft
+/// never runs those blocks), and the verification rewrites them.
+final class SkipLayerDrafter {
+    let network: any Transformer
+    /// Block indices run, ascending.
+    let keptBlocks: [Int]
+    let workspace: Workspace
+    let logits: FloatBuffer
+
+    init(network: any Transformer, keptBlocks: [Int]) {
+        self.network = network
+        self.keptBlocks = keptBlocks
+        workspace = network.makeWorkspace()
+        logits = FloatBuffer(count: network.shape.vocabularySize)
+    }
+
+    /// Feeds `token` at position `cache.length` through the kept blocks and commits the position.
+    /// The trace's exit layer is the number of blocks run (the depth the draft computed).
+    func step(_ token: Int, cache: KVCache) throws -> (UnsafeBufferPointer<Float>, TokenTrace) {
+        let start = DispatchTime.now()
+        let shape = network.shape, position = cache.length
+        try network.beginToken(token, workspace: workspace, cache: cache)
+        for block in keptBlocks { network.runBlock(block, workspace: workspace, cache: cache) }
+        network.finalLogits(workspace.residual.pointer, into: logits.pointer, workspace: workspace)
+        network.commitToken(cache: cache)
+        var trace = TokenTrace(token: nil, exitLayer: keptBlocks.count)
+        trace.flops = CostModel.skipDraftToken(shape: shape, position: position, keptBlocks: keptBlocks.count)
+        trace.fullFlops = CostModel.fullToken(shape: shape, position: position).total
+        trace.seconds = elapsedSeconds(since: start)
+        return (UnsafeBufferPointer(start: logits.pointer, count: shape.vocabularySize), trace)
     }
 }

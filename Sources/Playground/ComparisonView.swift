@@ -71,6 +71,7 @@ extension PlaygroundSession {
         comparison = Comparison(policy: s, full: full)
         let request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: .greedy, policy: FullDepthPolicy())
         // Queued behind a ghost still streaming, which must not be cut short.
+        cancelBackgroundPrefill()
         worker?.submit(job: nextJob, work: .completion(request), cancelRunning: false)
     }
 
@@ -82,6 +83,7 @@ extension PlaygroundSession {
             case .finished(_, let result): c.full.finished = true; c.full.result = result
             case .failed(_, let error): c.full.finished = true; c.full.error = error
             case .cancelled, .grid: c.full.finished = true
+            case .prefillProgress, .prefilled: break  // a prefill never carries this job's number
             }
             comparison = c
             return true
@@ -91,7 +93,7 @@ extension PlaygroundSession {
             case .grid(_, let grid): g.grid = grid
             case .failed(_, let error): g.error = error
             case .cancelled: g.error = "cancelled"
-            case .token, .finished: break
+            case .token, .finished, .prefillProgress, .prefilled: break
             }
             g.job = nil
             layerGridView = g

@@ -7,11 +7,20 @@ public protocol CompletionEngine: AnyObject, Sendable {
     func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void) throws -> CompletionResult
     /// Every head's top-1 for a fixed continuation of a prompt (the layer × token grid, F9).
     func layerGrid(_ request: LayerGridRequest, cancellation: CancellationFlag?) throws -> LayerGrid
+    /// Fills the prefix cache with `text` ahead of requests (`Completer.prefill`).
+    func prefill(_ text: String, reservingTokens: Int, chunkSize: Int, cancellation: CancellationFlag?,
+                 progress: (Int, Int) -> Void) throws -> PrefixFill
 }
 
 extension CompletionEngine {
     public func layerGrid(_ request: LayerGridRequest, cancellation: CancellationFlag?) throws -> LayerGrid {
         throw LayerGridUnavailable()
+    }
+
+    /// An engine without a prefix cache has nothing to fill.
+    public func prefill(_ text: String, reservingTokens: Int, chunkSize: Int, cancellation: CancellationFlag?,
+                        progress: (Int, Int) -> Void) throws -> PrefixFill {
+        PrefixFill(tokens: 0, reused: 0, seconds: 0)
     }
 }
 
@@ -26,6 +35,9 @@ extension Completer: CompletionEngine {}
 public enum WorkerJob: Sendable {
     case completion(CompletionRequest)
     case layerGrid(LayerGridRequest)
+    /// A prefill of text into the prefix cache (a file just opened), keeping `reservingTokens`
+    /// of the context for the completion.
+    case prefill(text: String, reservingTokens: Int)
 }
 
 /// What the worker reports back to the UI loop, tagged with the job it belongs to.
@@ -35,10 +47,15 @@ public enum WorkerEvent: Sendable {
     case failed(job: Int, String)
     case cancelled(job: Int)
     case grid(job: Int, LayerGrid)
+    /// A background prefill's progress: tokens cached of those wanted.
+    case prefillProgress(job: Int, done: Int, total: Int)
+    /// A background prefill finished (a cancelled one posts `cancelled`).
+    case prefilled(job: Int, PrefixFill)
 
     public var job: Int {
         switch self {
-        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j), .grid(let j, _): return j
+        case .token(let j, _), .finished(let j, _), .failed(let j, _), .cancelled(let j), .grid(let j, _),
+             .prefillProgress(let j, _, _), .prefilled(let j, _): return j
         }
     }
 }
@@ -49,7 +66,8 @@ public enum WorkerEvent: Sendable {
 /// blocks) and replaces any queued one: only the newest request matters to an editor. A job
 /// queued behind (`cancelRunning: false`) lets the one in flight finish first: the comparison's
 /// `full` run must not cut the ghost it is compared with short. Events
-/// are queued and `wake` is called so the UI loop's `poll` returns.
+/// are queued and `wake` is called so the UI loop's `poll` returns. Background prefills (a file
+/// just opened) are jobs too: a request cancels one at its next chunk and reuses what it filled.
 public final class CompletionWorker: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let engine: any CompletionEngine
@@ -84,6 +102,12 @@ public final class CompletionWorker: @unchecked Sendable {
         queued = (job, work)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Queue a prefill of `text` into the engine's prefix cache as `job` (keeping `reservingTokens`
+    /// of the context for the completion), cancelling whatever is running.
+    public func submitPrefill(job: Int, text: String, reservingTokens: Int) {
+        submit(job: job, work: .prefill(text: text, reservingTokens: reservingTokens))
     }
 
     /// Cancel `job` alone, running or queued (closing the comparison leaves the ghost streaming).
@@ -164,6 +188,16 @@ public final class CompletionWorker: @unchecked Sendable {
                 case .layerGrid(let request):
                     let grid = try engine.layerGrid(request, cancellation: flag)
                     post(flag.isCancelled ? .cancelled(job: job) : .grid(job: job, grid))
+                case .prefill(let text, let reserving):
+                    // Chunks of 8 tokens: a request waits at most one chunk for the cancellation to
+                    // take; progress is posted every 64 tokens, so the screen is not redrawn per chunk.
+                    var posted = -64
+                    let fill = try engine.prefill(text, reservingTokens: reserving, chunkSize: 8, cancellation: flag) { done, total in
+                        guard !flag.isCancelled, done - posted >= 64 || done == total else { return }
+                        posted = done
+                        self.post(.prefillProgress(job: job, done: done, total: total))
+                    }
+                    post(flag.isCancelled ? .cancelled(job: job) : .prefilled(job: job, fill))
                 }
             } catch is CompletionCancelled {
                 post(.cancelled(job: job))

@@ -49,6 +49,7 @@ extension PlaygroundSession {
             nextJob += 1
             g.job = nextJob
             let request = LayerGridRequest(promptIDs: result.promptTokenIDs, tokens: s.tokens.map(\.id))
+            cancelBackgroundPrefill()
             worker?.submit(job: nextJob, work: .layerGrid(request), cancelRunning: false)
         } else {
             g.error = "the suggestion did not finish"

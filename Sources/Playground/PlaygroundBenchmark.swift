@@ -24,6 +24,11 @@ import Foundation
 /// itself (reported separately as `sinceKeystroke`, which adds it back) and everything after
 /// the first token. Keys within a burst are sent back to back; the debounce restarts at each.
 ///
+/// With `backgroundPrefill` (the playground's behaviour) each file is pre-filled into the prefix
+/// cache when it opens, and the rest of the file again after each suggestion; the scripted person
+/// waits for that prefill before moving on (reading the file or the suggestion), and the time it
+/// took is reported apart (`meanPrefillWait`), not in the latency.
+///
 /// A burst whose characters all match the ghost text is typed through (no new request, as in
 /// the editor) and counted in `typedThrough`; a request whose completion is empty (the model
 /// ends at once) shows no ghost and is counted in `emptySuggestions`.
@@ -41,6 +46,8 @@ public struct PlaygroundBenchmark {
         public var screenHeight = 40
         /// Longest wait for one completion, seconds.
         public var timeout = 120.0
+        /// Pre-fill the file in the background on open and after each suggestion, as `exitlens play` does.
+        public var backgroundPrefill = true
         public init() {}
     }
 
@@ -82,6 +89,9 @@ public struct PlaygroundBenchmark {
         public var meanPrefixReuse: Double?
         public var cacheHitRequests: Int
         public var meanSecondsPerToken: Double?
+        public var backgroundPrefill: Bool = false
+        /// Mean wait for a background prefill (on open and after each suggestion), seconds.
+        public var meanPrefillWait: Double?
     }
 
     public var options: Options
@@ -101,7 +111,9 @@ public struct PlaygroundBenchmark {
         var playOptions = PlaygroundOptions()
         playOptions.debounce = options.debounce
         playOptions.maxTokens = options.maxTokens
+        playOptions.prefillInBackground = options.backgroundPrefill
         var samples: [Sample] = []
+        var prefillWaits: [Double] = []
         var typedThrough = 0, empty = 0
         var policyLabel = ""
         let screen = MemoryScreen(width: options.screenWidth, height: options.screenHeight)
@@ -126,6 +138,8 @@ public struct PlaygroundBenchmark {
             // Midpoints of `count` equal slices of the usable lines.
             let chosen = (0..<count).map { usable[((2 * $0 + 1) * usable.count) / (2 * count)] }
             session.render(to: screen)
+            session.startBackgroundPrefill()
+            if let wait = try waitForPrefill(session: session, screen: screen, wakeRead: wake.read) { prefillWaits.append(wait) }
             for line in chosen {
                 // Go there with the keys a person would press.
                 while session.buffer.cursor.line < line { _ = session.handle(.down, now: monotonicSeconds()) }
@@ -153,11 +167,32 @@ public struct PlaygroundBenchmark {
                                           policy: result.policy))
                     progress(String(format: "%@:%d  %.1f ms  reuse %d/%d", file.lastPathComponent, line + 1, latency * 1000,
                                     result.reusedPromptTokens, result.promptTokenCount))
+                    if let wait = try waitForPrefill(session: session, screen: screen, wakeRead: wake.read) { prefillWaits.append(wait) }
                 }
             }
         }
-        return Self.report(samples: samples, model: model.name, threads: threads, policy: policyLabel, options: options,
-                           files: files.map(\.path), typedThrough: typedThrough, empty: empty)
+        var report = Self.report(samples: samples, model: model.name, threads: threads, policy: policyLabel, options: options,
+                                 files: files.map(\.path), typedThrough: typedThrough, empty: empty)
+        report.backgroundPrefill = options.backgroundPrefill
+        report.meanPrefillWait = prefillWaits.isEmpty ? nil : prefillWaits.reduce(0, +) / Double(prefillWaits.count)
+        return report
+    }
+
+    /// The loop's cycle until the session's background prefill has finished; its duration (nil
+    /// when none runs).
+    private func waitForPrefill(session: PlaygroundSession, screen: MemoryScreen, wakeRead: Int32) throws -> Double? {
+        guard let job = session.prefill?.job, session.prefill?.finished == false else { return nil }
+        let start = monotonicSeconds()
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var scratch = [UInt8](repeating: 0, count: 256)
+        while let p = session.prefill, p.job == job, !p.finished {
+            _ = poll(&fds, 1, 1000)
+            while read(wakeRead, &scratch, scratch.count) > 0 {}
+            session.receive(session.drainWorker(), now: monotonicSeconds())
+            session.render(to: screen)
+            if monotonicSeconds() - start > options.timeout { throw DocumentError("the prefill did not finish in \(Int(options.timeout)) s") }
+        }
+        return monotonicSeconds() - start
     }
 
     /// The terminal loop's cycle, on the real clock, from a pending debounce until the
@@ -231,6 +266,7 @@ public struct PlaygroundBenchmark {
             cache-hit requests \(r.cacheHitRequests): p95 \(ms(r.p95LatencyCacheHits))
             keystroke → ghost median \(ms(r.medianSinceKeystroke)) (includes the debounce)
             prefix reuse mean \(reuse) · decode \(ms(r.meanSecondsPerToken))/token
+            background prefill \(r.backgroundPrefill ? "on (mean wait \(ms(r.meanPrefillWait)), not in the latency)" : "off")
             """
     }
 }

@@ -13,7 +13,19 @@ public struct PlaygroundOptions: Sendable {
     public var theme = Theme(mode: .full256)
     /// Where every shown suggestion is recorded (nil: not recorded).
     public var logPath: String?
+    /// Pre-fill the file into the prefix KV cache in the background when it opens, and again
+    /// after each suggestion (the text after the cursor), so a request runs only what changed.
+    public var prefillInBackground = false
     public init() {}
+}
+
+/// A background prefill of the buffer into the prefix cache, as the status line shows it.
+public struct PrefillProgress: Sendable, Equatable {
+    public var job: Int
+    public var done = 0
+    public var total = 0
+    public var finished = false
+    public var fill: PrefixFill?
 }
 
 /// Everything the playground knows and does, independent of the terminal: the buffer, the
@@ -62,8 +74,10 @@ public final class PlaygroundSession {
     /// The last save failed (full disk, permissions): quitting keeps the text in a recovery file.
     public private(set) var lastSaveFailed = false
     var worker: CompletionWorker?
-    /// The last job number handed out (completions, the comparison's run, the grid's pass).
+    /// The last job number handed out (completions, prefills, the comparison's run, the grid's pass).
     var nextJob = 0
+    /// The latest background prefill (nil before the first).
+    public private(set) var prefill: PrefillProgress?
     /// When the debounce fires, and the keystroke it measures latency from.
     public private(set) var debounceDeadline: Double?
     private var keystrokeTime: Double = 0
@@ -492,10 +506,49 @@ public final class PlaygroundSession {
         worker.submit(job: nextJob, request: request)
     }
 
+    /// Queues a prefill of the whole buffer into the prefix cache (a file just opened, or the
+    /// text after the cursor once a suggestion is done). A request cancels it at its next chunk
+    /// and reuses what it filled.
+    public func startBackgroundPrefill() {
+        guard options.prefillInBackground, readOnlyReason == nil, let worker else { return }
+        // The comparison's full run or the grid's pass may be queued behind the ghost; a prefill
+        // would take its place in the worker's one queue slot.
+        if let c = comparison, !c.full.finished { return }
+        if layerGridView?.job != nil { return }
+        nextJob += 1
+        prefill = PrefillProgress(job: nextJob)
+        worker.submitPrefill(job: nextJob, text: buffer.text, reservingTokens: options.maxTokens)
+    }
+
+    /// A view's job must not wait behind a long prefill (a request would cancel it anyway).
+    func cancelBackgroundPrefill() {
+        if let p = prefill, !p.finished { worker?.cancel(job: p.job) }
+    }
+
+    private func receivePrefill(_ event: WorkerEvent) {
+        guard var p = prefill else { return }
+        switch event {
+        case .prefillProgress(_, let done, let total):
+            p.done = done
+            p.total = total
+        case .prefilled(_, let fill):
+            p.done = fill.tokens
+            p.total = fill.tokens
+            p.fill = fill
+            p.finished = true
+        case .cancelled, .failed:
+            p.finished = true
+        case .token, .finished, .grid:
+            break
+        }
+        prefill = p
+    }
+
     /// Worker events, delivered on the UI loop.
     public func receive(_ events: [WorkerEvent], now: Double) {
         for event in events {
             if receiveForViews(event) { continue }
+            if let p = prefill, event.job == p.job { receivePrefill(event); continue }
             guard var s = suggestion, event.job == s.job else { continue }
             switch event {
             case .token(_, let token):
@@ -521,12 +574,14 @@ public final class PlaygroundSession {
                     return
                 }
                 if s.alternative > 0 { duplicateTries = 0 }
+                suggestion = s
+                startBackgroundPrefill()
             case .failed(_, let error):
                 s.finished = true
                 s.error = error
             case .cancelled:
                 s.finished = true
-            case .grid:
+            case .grid, .prefillProgress, .prefilled:
                 continue
             }
             suggestion = s
@@ -581,6 +636,9 @@ public final class PlaygroundSession {
 
     /// What the status line says about the suggestion.
     public var suggestionStatus: String {
+        if suggestion == nil, debounceDeadline == nil, let p = prefill, !p.finished, p.total > 0 {
+            return "reading the file into the cache: \(p.done)/\(p.total) tokens · type, or Ctrl-Space to ask"
+        }
         guard let s = suggestion else { return debounceDeadline != nil ? "…" : "type, or Ctrl-Space to ask · F1 keys" }
         if let e = s.error { return "completion failed: \(e)" }
         if let stop = s.result?.stop {

@@ -42,13 +42,13 @@ public struct PolicyKnobs: Sendable, Equatable {
             case .draftLayer:
                 return Knob(name: "k", value: Double(c.resolvedDraftLayer(layerCount: layerCount)), step: 1, range: 1...L, isInteger: true)
             case .draftLength: return Knob(name: "n", value: Double(c.draftLength), step: 1, range: 1...16, isInteger: true)
-            case .draft: return nil // chosen on the command line, not stepped
+            case .draft, .skipLayers: return nil // chosen on the command line, not stepped
             }
         }
     }
 
     /// The configuration knobs behind `knobs`, in the same order.
-    private var adjustable: [PolicyConfiguration.Knob] { configuration.knobs.filter { $0 != .draft } }
+    private var adjustable: [PolicyConfiguration.Knob] { configuration.knobs.filter { $0 != .draft && $0 != .skipLayers } }
 
     /// F5 / F6: move the selected knob by one step, clamped.
     public mutating func adjust(by steps: Int) {
@@ -67,7 +67,7 @@ public struct PolicyKnobs: Sendable, Equatable {
         case .exitLayer: configuration.exitLayer = Int(v)
         case .draftLayer: configuration.draftLayer = Int(v)
         case .draftLength: configuration.draftLength = Int(v)
-        case .draft: break
+        case .draft, .skipLayers: break
         }
     }
 

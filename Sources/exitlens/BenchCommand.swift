@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (repeatable; a bare name takes the defaults).",
+        "Compare decoding settings with full, interleaved: full, sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n, speculative:skip:layers:n (repeatable; a bare name takes the defaults).",
         valueName: "spec"), transform: parsePolicySpec)
     var policies: [PolicyConfiguration] = []
 
@@ -46,6 +46,9 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Measure the playground's latency from request (end of debounce) to the first ghost token on screen, typing --prompts files through the real session, worker and renderer (--policy: its setting, default sec).")
     var playground = false
+
+    @Flag(name: .customLong("no-background-prefill"), help: "--playground: do not pre-fill each file into the prefix cache when it opens and after each suggestion (the playground does).")
+    var noBackgroundPrefill = false
 
     func validate() throws {
         if playground && policies.count > 1 { throw ValidationError("--playground measures one --policy setting at a time") }
@@ -92,6 +95,7 @@ struct Bench: ParsableCommand {
     private func runPlayground() throws {
         var options = PlaygroundBenchmark.Options()
         options.maxTokens = max(1, maxTokens)
+        options.backgroundPrefill = !noBackgroundPrefill
         if let policy = policies.first { options.policy = policy }
         let model = try modelOptions.load()
         do { try options.policy.validate(layerCount: model.network.shape.layerCount) } catch var error as PolicyConfigurationError {

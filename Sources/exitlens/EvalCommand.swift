@@ -22,7 +22,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("max-new"), help: "New tokens per completion (and target length).") var maxNew: Int = 10
     @Flag(help: "Target = the rest of the current line, as an editor would complete.") var line = false
     @Option(name: .customLong("policy"), help: ArgumentHelp(
-        "Settings to compare with full (repeatable): sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n (a bare name takes the defaults).",
+        "Settings to compare with full (repeatable): sec:τexit:τstop, softmax:λ, saturation:λ, fixed:k, speculative:k:n, speculative:skip:layers:n (a bare name takes the defaults).",
         valueName: "spec"), transform: parsePolicySpec)
     var policies: [PolicyConfiguration] = []
     @Flag(help: "Run the default grid (τ_exit × τ_stop, λ, k, speculative).") var sweep = false

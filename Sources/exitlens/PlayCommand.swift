@@ -138,9 +138,12 @@ struct Play: ParsableCommand {
         if colors == .eight && mode != .none { mode = .eight }
         if colors == .full256 && mode == .truecolor { mode = .full256 }
         options.theme = Theme(mode: mode)
+        // The file goes into the prefix cache while the person reads it (progress in the status line).
+        options.prefillInBackground = true
         let session = PlaygroundSession(buffer: buffer, path: file, readOnlyReason: opened?.readOnlyReason, model: info,
                                         worker: worker, options: options, policy: policy)
         offerRecovery(to: session, opened: opened)
+        session.startBackgroundPrefill()
         if demo { session.startDemo(now: monotonicSeconds()) }
         let status = TerminalLoop(session: session, screen: screen, wakeRead: wake.read, wakeWrite: wake.write).run()
         session.shutdown()

@@ -4,6 +4,10 @@ import EarlyExit
 extension PolicyKind: ExpressibleByArgument {}
 extension DraftKind: ExpressibleByArgument {}
 
+extension LayerSet: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
 /// How deep tokens go, as options (`complete`, `play`): a policy name and its knobs. They build
 /// a `PolicyConfiguration`, which `bench` and `eval` parse from one word (`--policy sec:0.9:0.8`);
 /// both spellings give the same setting, with the same defaults and checks.
@@ -23,8 +27,11 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("exit-layer"), help: "fixed: the layer k every token exits at (default L/2); speculative: the draft layer (default L/4).")
     var exitLayer: Int?
 
-    @Option(help: "speculative: how drafts are made (default fixed).")
+    @Option(help: "speculative: how drafts are made (default skip: the whole model without the layers of its skip-draft.json; fixed with --exit-layer).")
     var draft: DraftKind?
+
+    @Option(name: .customLong("skip-layers"), help: "speculative --draft skip: the layers the draft leaves out, e.g. 8,10,12-15 (default: the model's skip-draft.json).")
+    var skipLayers: LayerSet?
 
     @Option(name: .customLong("draft-length"), help: "speculative: drafts per full-depth verification (default 4).")
     var draftLength: Int?
@@ -40,6 +47,8 @@ struct PolicyOptions: ParsableArguments {
         if let draft {
             guard c.knobs.contains(.draft) else { throw refuse("--draft") }
             c.draft = draft
+        } else if c.kind == .speculative && exitLayer != nil {
+            c.draft = .fixed // a draft layer means drafts by a fixed exit, whatever the default draft
         }
         let knobs = c.knobs
         if let tauExit {
@@ -59,6 +68,10 @@ struct PolicyOptions: ParsableArguments {
             if knobs.contains(.exitLayer) { c.exitLayer = exitLayer }
             else if knobs.contains(.draftLayer) { c.draftLayer = exitLayer }
             else { throw refuse("--exit-layer") }
+        }
+        if let skipLayers {
+            guard knobs.contains(.skipLayers) else { throw refuse("--skip-layers") }
+            c.skipLayers = skipLayers
         }
         if let draftLength {
             guard knobs.contains(.draftLength) else { throw refuse("--draft-length") }

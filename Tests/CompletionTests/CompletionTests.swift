@@ -91,7 +91,7 @@ import Testing
             let n = 4 + Int(rng.next() % 60)
             let prompt = (0..<n).map { _ in Int(rng.next() % UInt64(network.shape.vocabularySize)) }
             let reference = try EarlyExitFixtures.fullGreedy(network, prompt: prompt, count: 8)
-            let spec = Generator(model: model.earlyExit, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3]), draftLength: 4))
+            let spec = Generator(model: model.earlyExit, strategy: .speculative(draft: .earlyExit(FixedLayerPolicy(layer: [2, L / 2, L - 2][index % 3])), draftLength: 4))
             let out = try spec.generate(prompt: prompt, cache: network.makeCache(), maxTokens: 8, stopToken: nil) { _, _ in }
             #expect(out.tokens == reference, "prompt \(index)")
             firstRejected += (out.acceptedLengths ?? []).filter { $0 == 0 }.count
@@ -129,8 +129,61 @@ import Testing
         var request = CompletionRequest(prompt: "for index in", maxTokens: 20, stopAtEndOfText: false)
         request.cancellation = flag
         #expect(throws: CompletionCancelled.self) { try completer.complete(request) }
-        // The completer stays usable afterwards.
-        #expect(try completer.complete(CompletionRequest(prompt: "for index in", maxTokens: 3, stopAtEndOfText: false)).tokens.count == 3)
+        // The completer stays usable afterwards, and the cancelled request's prompt (prefilled before
+        // the cancellation was seen) is reused.
+        let again = try completer.complete(CompletionRequest(prompt: "for index in", maxTokens: 3, stopAtEndOfText: false))
+        #expect(again.tokens.count == 3)
+        #expect(again.reusedPromptTokens == again.promptTokenCount - 1)
+    }
+}
+
+/// `Completer.prefill`: a file put into the prefix cache ahead of the requests.
+@Suite struct PrefixPrefillTests {
+    static let file = "def get_value(self, key):\n    return self.values[key]\n\n\ndef set_value(self, key, value):\n    self.values[key] = value\n"
+
+    @Test func aPrefilledFileIsReusedAndChangesNothing() throws {
+        let model = try CompletionPolicyTests.load("ee-shared")
+        let warm = Completer(model: model)
+        var reports: [(Int, Int)] = []
+        let fill = try warm.prefill(Self.file, reservingTokens: 8) { reports.append(($0, $1)) }
+        #expect(fill.reused == 0 && fill.tokens > 20)
+        #expect(reports.last.map { $0 == (fill.tokens, fill.tokens) } == true)
+        #expect(reports.map(\.0) == reports.map(\.0).sorted())
+        // Prompts that are prefixes of the file ending at a line break (the cursor at the start of a
+        // line) run only their last token or two (the break may merge with what follows it).
+        let lines = Self.file.split(separator: "\n", omittingEmptySubsequences: false)
+        for cut in [1, 2, 5] {
+            let prompt = lines.prefix(cut).joined(separator: "\n") + "\n"
+            let request = CompletionRequest(prompt: prompt, maxTokens: 6, stopAtEndOfText: false)
+            let fresh = try Completer(model: model).complete(request)
+            let reused = try warm.complete(request)
+            #expect(reused.tokens.map(\.id) == fresh.tokens.map(\.id), "cut \(cut)")
+            #expect(reused.reusedPromptTokens >= reused.promptTokenCount - 2, "cut \(cut): \(reused.reusedPromptTokens)/\(reused.promptTokenCount)")
+            // Filling again reuses what the request left (its prompt) and only adds the rest.
+            let refill = try warm.prefill(Self.file, reservingTokens: 8)
+            #expect(refill.reused >= reused.promptTokenCount - 2 && refill.tokens == fill.tokens)
+        }
+    }
+
+    @Test func aCancelledPrefillKeepsWhatItFilled() throws {
+        let model = try CompletionPolicyTests.load("ee-shared")
+        let completer = Completer(model: model)
+        let flag = CancellationFlag()
+        #expect(throws: CompletionCancelled.self) {
+            try completer.prefill(Self.file, reservingTokens: 8, chunkSize: 4, cancellation: flag) { done, _ in
+                if done >= 16 { flag.cancel() }
+            }
+        }
+        let r = try completer.complete(CompletionRequest(prompt: Self.file, maxTokens: 2, stopAtEndOfText: false))
+        #expect(r.reusedPromptTokens >= 16 && r.reusedPromptTokens < r.promptTokenCount - 1, "\(r.reusedPromptTokens)")
+    }
+
+    @Test func aTextLongerThanTheContextKeepsItsStart() throws {
+        let model = try CompletionPolicyTests.load("ee-shared")
+        let long = String(repeating: Self.file, count: 6)
+        let context = model.network.shape.contextLength
+        let fill = try Completer(model: model).prefill(long, reservingTokens: 10)
+        #expect(fill.tokens == context - 10)
     }
 }
 

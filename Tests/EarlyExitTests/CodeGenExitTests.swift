@@ -123,7 +123,7 @@ import Testing
         for (index, prompt) in prompts.enumerated() {
             let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt, count: 12)
             for draft in drafts {
-                let generator = Generator(model: model, strategy: .speculative(draftPolicy: draft, draftLength: 3))
+                let generator = Generator(model: model, strategy: .speculative(draft: .earlyExit(draft), draftLength: 3))
                 let out = try generator.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 12, stopToken: nil) { _, _ in }
                 #expect(out.tokens == reference, "prompt \(index), draft \(draft.label)")
                 accepted += out.accepted ?? 0

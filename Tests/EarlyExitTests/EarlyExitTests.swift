@@ -189,7 +189,7 @@ import Testing
         for (index, prompt) in try Self.prompts(vocabulary: model.network.shape.vocabularySize).enumerated() {
             let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt, count: 12)
             let draftLayer = [1, L / 2, L - 1][index % 3]
-            let speculative = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: draftLayer), draftLength: 3))
+            let speculative = Generator(model: model, strategy: .speculative(draft: .earlyExit(FixedLayerPolicy(layer: draftLayer)), draftLength: 3))
             let out = try speculative.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 12, stopToken: nil) { _, _ in }
             #expect(out.tokens == reference, "prompt \(index) (draft layer \(draftLayer))")
             for m in out.acceptedLengths ?? [] {
@@ -242,7 +242,7 @@ import Testing
         let model = try EarlyExitModel(network: GPT2.load(directory: dir, precision: .float16), directory: dir)
         for (index, prompt) in try SpeculativeTests.prompts(vocabulary: model.network.shape.vocabularySize).prefix(40).enumerated() {
             let reference = try EarlyExitFixtures.fullGreedy(model.network, prompt: prompt, count: 10)
-            let spec = Generator(model: model, strategy: .speculative(draftPolicy: FixedLayerPolicy(layer: 1 + index % 5), draftLength: 3))
+            let spec = Generator(model: model, strategy: .speculative(draft: .earlyExit(FixedLayerPolicy(layer: 1 + index % 5)), draftLength: 3))
             #expect(try spec.generate(prompt: prompt, cache: model.network.makeCache(), maxTokens: 10, stopToken: nil) { _, _ in }.tokens == reference)
         }
     }

@@ -12,7 +12,8 @@ import Testing
         ("saturation", "saturation:0.99"), ("saturation:0.95", "saturation:0.95"),
         ("fixed", "fixed"), ("fixed:3", "fixed:3"),
         ("speculative", "speculative"), ("speculative:2", "speculative:2:4"), ("speculative:3:8", "speculative:3:8"),
-        ("speculative::8", "speculative::8"), ("speculative:fixed:3:4", "speculative:3:4"),
+        ("speculative::8", "speculative:skip::8"), ("speculative:fixed:3:4", "speculative:3:4"),
+        ("speculative:fixed", "speculative:fixed::4"), ("speculative:skip::4", "speculative"),
         ("speculative:sec", "speculative:sec:0.9:0.8:4"), ("speculative:sec:0.5:0.7:2", "speculative:sec:0.5:0.7:2"),
         ("speculative:softmax:0.5", "speculative:softmax:0.5:4"), ("speculative:saturation", "speculative:saturation:0.99:4"),
     ]
@@ -45,7 +46,7 @@ import Testing
                     case .softmaxLambda: expected.softmaxLambda = 0.25
                     case .saturationLambda: expected.saturationLambda = 0.875
                     case .draftLength: expected.draftLength = 7
-                    case .exitLayer, .draftLayer, .draft: break
+                    case .exitLayer, .draftLayer, .draft, .skipLayers: break
                     }
                 }
                 #expect(try PolicyConfiguration(parsing: c.description) == expected, "\(c)")
@@ -58,21 +59,25 @@ import Testing
         #expect(sec.tauExit == 0.9 && sec.tauStop == 0.8)
         #expect(try PolicyConfiguration(parsing: "softmax").softmaxLambda == 0.9)
         #expect(try PolicyConfiguration(parsing: "saturation").saturationLambda == 0.99)
-        // fixed: k = ⌊L/2⌋; speculative drafts from ⌊L/4⌋; both at least 1.
+        // fixed: k = ⌊L/2⌋; fixed speculative drafts from ⌊L/4⌋; both at least 1.
         for (L, k, draft) in [(12, 6, 3), (6, 3, 1), (2, 1, 1), (1, 1, 1), (24, 12, 6)] {
             let fixed = try PolicyConfiguration(parsing: "fixed").makePolicy(layerCount: L)
             #expect((fixed.policy as? FixedLayerPolicy)?.layer == k, "L = \(L)")
-            let spec = try PolicyConfiguration(parsing: "speculative").makePolicy(layerCount: L)
+            let spec = try PolicyConfiguration(parsing: "speculative:fixed").makePolicy(layerCount: L)
             #expect(spec.policy is FullDepthPolicy)
             #expect((spec.speculative?.draftPolicy as? FixedLayerPolicy)?.layer == draft, "L = \(L)")
             #expect(spec.speculative?.draftLength == 4)
+            // A bare `speculative` drafts by skipping the model's searched layers (named at load time).
+            let bare = try PolicyConfiguration(parsing: "speculative").makePolicy(layerCount: L)
+            guard case .skipLayers(nil)? = bare.speculative?.draft else { Issue.record("L = \(L): \(String(describing: bare.speculative?.draft))"); continue }
         }
+        #expect(PolicyConfiguration.defaultDraft == .skip)
     }
 
     @Test func buildsThePoliciesItNames() throws {
         func label(_ spec: String) throws -> String {
             let made = try PolicyConfiguration(parsing: spec).makePolicy(layerCount: 12)
-            return made.speculative.map { "spec(\($0.draftPolicy.label), \($0.draftLength))" } ?? made.policy.label
+            return made.speculative.map { "spec(\($0.draft.label), \($0.draftLength))" } ?? made.policy.label
         }
         #expect(try label("full") == "full")
         #expect(try label("sec:0.5:0.7") == "sec(τexit=0.5, τstop=0.7)")
@@ -118,7 +123,8 @@ import Testing
         #expect(try needs("saturation") == .exitHeads)
         #expect(try needs("fixed") == .exitHeads)
         #expect(try needs("fixed:12") == [], "exits at full depth need no head")
-        #expect(try needs("speculative") == .exitHeads)
+        #expect(try needs("speculative") == [], "skip-layer drafts need no heads")
+        #expect(try needs("speculative:fixed") == .exitHeads)
         #expect(try needs("speculative:sec") == .controller)
         #expect(try needs("fixed", 1) == [], "a 1-layer model's default exit is full depth")
     }

@@ -172,3 +172,63 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(counted(0, "completion") == "0 completions")
     }
 }
+
+/// `exitlens draft-search`: the skip-layer draft's agreement with full depth, and the greedy removal.
+@Suite struct SkipLayerSearchTests {
+    static func windows(vocabulary V: Int) -> [[Int]] {
+        var rng = SeededRandom(seed: 11)
+        return (0..<3).map { _ in (0..<28).map { _ in Int(rng.next() % UInt64(V)) } }
+    }
+
+    /// The same agreement computed the slow, obvious way: a fresh cache per position.
+    static func reference(_ network: any Transformer, windows: [[Int]], skipping layers: LayerSet, from first: Int) throws -> Double {
+        let L = network.shape.layerCount, V = network.shape.vocabularySize
+        let kept = layers.keptBlocks(layerCount: L)
+        let ws = network.makeWorkspace()
+        var agree = 0, total = 0
+        for tokens in windows {
+            for t in first..<tokens.count {
+                let full = network.makeCache()
+                let target = try network.prefill(Array(tokens[...t]), cache: full).logits.withUnsafeBufferPointer { Sampler.argmax($0) }
+                let cache = network.makeCache()
+                _ = try network.prefill(Array(tokens[..<t]), cache: cache)
+                try network.beginToken(tokens[t], workspace: ws, cache: cache)
+                for block in kept { network.runBlock(block, workspace: ws, cache: cache) }
+                network.finalLogits(ws.residual.pointer, into: ws.logits.pointer, workspace: ws)
+                if Sampler.argmax(UnsafeBufferPointer(start: ws.logits.pointer, count: V)) == target { agree += 1 }
+                total += 1
+            }
+        }
+        return Double(agree) / Double(total)
+    }
+
+    @Test func agreementMatchesAFreshCacheReference() throws {
+        let model = try EarlyExitFixtures.model("ee-separate")
+        let windows = Self.windows(vocabulary: model.network.shape.vocabularySize)
+        let search = SkipLayerSearch(network: model.network, windows: windows, minimumContext: 16)
+        var seen = Set<Double>()
+        for layers in [[2], [3, 5], [1, 2, 3, 4, 5], [6], [1, 2, 3, 4, 5, 6]] {
+            let set = try LayerSet(layers)
+            let got = try search.agreement(skipping: set)
+            #expect(got == (try Self.reference(model.network, windows: windows, skipping: set, from: 16)), "\(set)")
+            seen.insert(got)
+        }
+        #expect(seen.count > 1, "the sets must not all agree alike for this to test anything")
+        #expect(throws: LayerSetError.self) { try search.agreement(skipping: LayerSet([7])) }
+    }
+
+    @Test func greedyRemovalAddsTheLeastHarmfulLayer() throws {
+        let model = try EarlyExitFixtures.model("ee-separate")
+        let windows = Self.windows(vocabulary: model.network.shape.vocabularySize)
+        let search = SkipLayerSearch(network: model.network, windows: windows, minimumContext: 16, draftLength: 3)
+        let result = try search.run(maxSkipped: 2)
+        #expect(result.steps.count == 2 && result.positions == 3 * 12)
+        #expect(result.steps[1].skipped.layers.contains(result.steps[0].added))
+        // Step 1's layer is the best single layer to skip.
+        let singles = try (1...6).map { try search.agreement(skipping: LayerSet([$0])) }
+        #expect(result.steps[0].agreement == singles.max())
+        #expect(result.steps[0].added == (singles.firstIndex(of: singles.max() ?? 0) ?? -1) + 1)
+        #expect(result.steps[1].agreement == (try search.agreement(skipping: result.steps[1].skipped)))
+        #expect(result.chosen != nil)
+    }
+}

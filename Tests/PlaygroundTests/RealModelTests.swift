@@ -155,3 +155,54 @@ final class GatedEngine: CompletionEngine, @unchecked Sendable {
         }
     }
 }
+
+/// The file goes into the prefix cache in the background when it opens.
+@Suite struct BackgroundPrefillTests {
+    func session(text: String, prefill: Bool = true) throws -> PlaygroundSession {
+        let model = try LanguageModel.load(directory: RealModelTests.modelDirectory)
+        let worker = CompletionWorker(engine: Completer(model: model)) {}
+        var options = PlaygroundOptions()
+        options.maxTokens = 4
+        options.prefillInBackground = prefill
+        return PlaygroundSession(buffer: EditorBuffer(text: text), path: nil, model: ModelInfo(model: model),
+                                 worker: worker, options: options, policy: .full)
+    }
+
+    @Test func theFirstRequestReusesThePrefilledFile() throws {
+        let text = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+        let session = try session(text: text)
+        defer { session.shutdown() }
+        session.startBackgroundPrefill()
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        let p = try #require(session.prefill)
+        #expect(p.finished && p.fill != nil && p.done == p.total && p.total > 10)
+        // A request in the middle of the file runs only its last token again.
+        _ = session.handle(.down, now: monotonicSeconds())
+        _ = session.handle(.end, now: monotonicSeconds())
+        session.requestNow(now: monotonicSeconds())
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        let result = try #require(session.suggestion?.result)
+        #expect(result.reusedPromptTokens >= result.promptTokenCount - 2, "\(result.reusedPromptTokens)/\(result.promptTokenCount)")
+        // Once the suggestion is done, the rest of the file is filled again.
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        #expect(session.prefill?.job != p.job && session.prefill?.finished == true)
+    }
+
+    @Test func progressShowsInTheStatusLineUntilDone() throws {
+        let session = try session(text: "x = 1\n")
+        defer { session.shutdown() }
+        session.startBackgroundPrefill()
+        let job = try #require(session.prefill?.job)
+        session.receive([.prefillProgress(job: job, done: 64, total: 1000)], now: 0)
+        #expect(session.suggestionStatus.hasPrefix("reading the file into the cache: 64/1000 tokens"))
+        session.receive([.prefilled(job: job, PrefixFill(tokens: 1000, reused: 0, seconds: 1))], now: 0)
+        #expect(session.suggestionStatus == "type, or Ctrl-Space to ask · F1 keys")
+    }
+
+    @Test func offUnlessAsked() throws {
+        let session = try session(text: "x = 1\n", prefill: false)
+        defer { session.shutdown() }
+        session.startBackgroundPrefill()
+        #expect(session.prefill == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import EarlyExit
+import Foundation
 import Playground
 import Testing
 @testable import exitlens
@@ -27,6 +28,8 @@ import Testing
         ("speculative:sec:0.5:0.9:3", ["--policy", "speculative", "--draft", "sec", "--tau-exit", "0.5", "--tau-stop", "0.9", "--draft-length", "3"]),
         ("speculative:softmax:0.5", ["--policy", "speculative", "--draft", "softmax", "--lambda", "0.5"]),
         ("speculative:saturation", ["--policy", "speculative", "--draft", "saturation"]),
+        ("speculative:skip", ["--policy", "speculative", "--draft", "skip"]),
+        ("speculative:skip:3,5-6:2", ["--policy", "speculative", "--draft", "skip", "--skip-layers", "3,5-6", "--draft-length", "2"]),
     ]
 
     @Test func everyEntryPointParsesEverySpellingAlike() throws {
@@ -47,7 +50,7 @@ import Testing
             let knobs = PolicyKnobs(expected, layerCount: L)
             let made = try expected.makePolicy(layerCount: L)
             #expect(knobs.policy.label == made.policy.label, "\(spec)")
-            #expect(knobs.speculative?.draftPolicy.label == made.speculative?.draftPolicy.label, "\(spec)")
+            #expect(knobs.speculative?.draft.label == made.speculative?.draft.label, "\(spec)")
             #expect(knobs.speculative?.draftLength == made.speculative?.draftLength, "\(spec)")
         }
     }
@@ -100,5 +103,25 @@ import Testing
                         ["--policy", "speculative", "--draft", "sec", "--exit-layer", "2"]] {
             #expect(throws: (any Error).self, "\(options)") { try Complete.parse(options + ["x"]) }
         }
+    }
+}
+
+/// The default model: SmolLM2 when `make smollm2` has fetched it, else models/default, said in one line.
+@Suite struct DefaultModelTests {
+    @Test func smolLM2WhenItsGGUFIsThereElseTheFallbackWithANote() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("exitlens-default-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let smol = base.appendingPathComponent(ModelOptions.smolLM2Directory)
+        try FileManager.default.createDirectory(at: smol, withIntermediateDirectories: true)
+        try Data("exits".utf8).write(to: smol.appendingPathComponent("exits.safetensors"))
+        var notes: [String] = []
+        #expect(ModelOptions.defaultModel(in: base) { notes.append($0) } == "models/default")
+        #expect(notes.count == 1 && notes[0].contains("models/smollm2-135m") && !notes[0].contains("\n"))
+        try Data().write(to: smol.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        notes = []
+        #expect(ModelOptions.defaultModel(in: base) { notes.append($0) } == "models/smollm2-135m")
+        #expect(notes.isEmpty)
+        // An explicit --model is kept as given.
+        #expect(try Complete.parse(["--model", "somewhere", "x"]).modelOptions.model == "somewhere")
     }
 }
