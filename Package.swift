@@ -17,7 +17,7 @@ let package = Package(
     products: [
         .executable(name: "exitlens", targets: ["exitlens"]),
         // For the libFuzzer package under fuzz/, which links the targets it fuzzes by path.
-        .library(name: "ExitLensFuzzable", targets: ["SafeTensors", "Tokenizer", "Model", "Playground"]),
+        .library(name: "ExitLensFuzzable", targets: ["SafeTensors", "GGUF", "Tokenizer", "Model", "Completion", "Playground"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
