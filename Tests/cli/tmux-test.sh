@@ -194,6 +194,24 @@ else fail "80x24 layout: $(tm capture-pane -p -t play)"; fi
 tm send-keys -t play C-q C-q
 wait_rc >/dev/null
 
+# 11. Wide characters: 漢 takes two cells, so after "漢字" the terminal cursor is 4 cells in
+#     (it was 2, left of where typed text then appeared); typed text and ghost text follow them.
+printf '漢字 = 1\n' > "$work/wide.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --policy fixed --max-tokens 4 --no-log wide.py
+if wait_for "ExitLens" 30; then ok; else fail "playground did not start on wide.py"; fi
+tm send-keys -t play Right Right
+sleep 0.5
+cursor=$(tm display-message -p -t play '#{cursor_x},#{cursor_y}')
+if [ "$cursor" = "8,1" ]; then ok; else fail "cursor after 漢字 at $cursor, expected 8,1 (gutter 4 + two wide characters)"; fi
+tm send-keys -t play End x
+sleep 0.5
+cursor=$(tm display-message -p -t play '#{cursor_x},#{cursor_y}')
+if [ "$cursor" = "13,1" ] && tm capture-pane -p -t play | grep -q "^  1 漢字 = 1x"; then ok
+else fail "after End x: cursor $cursor (expected 13,1), row: $(tm capture-pane -p -t play | sed -n 2p)"; fi
+tm send-keys -t play C-q C-q
+wait_rc >/dev/null
+
 # 10. A seeded burst of keys and resizes: saved file and screen equal the in-memory replay
 #    (make burst-test SEEDS="1 2 … 10" runs more by hand).
 for seed in ${BURST_SEEDS:-7}; do
