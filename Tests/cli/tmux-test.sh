@@ -3,7 +3,8 @@
 # the start of a function, wait for ghost text, accept it with Tab, save, quit; then check the
 # saved file and the captured screen (colours included). Also: too-small terminal, NO_COLOR,
 # no tty, unknown TERM, SIGTERM and closing the terminal writing a recovery file that the next
-# run offers, a file changed by another program, and a seeded burst of keys and resizes.
+# run offers, a file changed by another program, a seeded burst of keys and resizes, and the
+# cursor after wide characters (漢).
 # Usage: tmux-test.sh PATH/TO/exitlens MODEL_DIR   (a model with exit heads: ee-shared)
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
