@@ -17,7 +17,7 @@ let package = Package(
     products: [
         .executable(name: "exitlens", targets: ["exitlens"]),
         // For the libFuzzer package under fuzz/, which links the targets it fuzzes by path.
-        .library(name: "ExitLensFuzzable", targets: ["SafeTensors", "Tokenizer", "Model", "Playground"]),
+        .library(name: "ExitLensFuzzable", targets: ["SafeTensors", "GGUF", "Tokenizer", "Model", "Completion", "Playground"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
         // Low-level numeric kernels: matrix-vector, matrix-matrix, norms, a tiny thread pool.
         .target(name: "Kernels", dependencies: ["CKernels"], swiftSettings: engineFlags),
+        // Atomic whole-file writes (temporary file, fsync, rename), shared by the writers below and the playground.
+        .target(name: "FileIO"),
         // Validating reader (and writer) for the safetensors format.
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["FileIO"]),
         // Validating reader (and writer) for llama.cpp's GGUF format.
-        .target(name: "GGUF"),
+        .target(name: "GGUF", dependencies: ["FileIO"]),
         // GPT-2 byte-level BPE.
         .target(name: "Tokenizer"),
         // Architectures (GPT-2, Llama/Qwen2) behind one Transformer protocol; weights from
@@ -45,7 +47,7 @@ let package = Package(
         // ncursesw for the playground (system library; the shim wraps macros Swift cannot import).
         .systemLibrary(name: "CNcurses"),
         // The terminal playground: editor, ghost text coloured by exit layer, sidebar, inspector.
-        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "Model"]),
+        .target(name: "Playground", dependencies: ["Completion", "EarlyExit", "FileIO", "Model"]),
         // The playground's terminal side, apart from its core as swift-nio keeps transports apart:
         // the ncurses `Screen` and the poll loop. Everything else is tested without a terminal.
         .target(name: "PlaygroundTerminal", dependencies: ["Playground", "CNcurses"]),
@@ -67,6 +69,7 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], resources: [.copy("Resources")], swiftSettings: engineFlags),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"], resources: [.copy("Resources")]),

@@ -26,9 +26,7 @@ let package = Package(
         .executableTarget(name: "FuzzVocabMerges", dependencies: fuzzed),
         .executableTarget(name: "FuzzBPERoundTrip", dependencies: fuzzed),
         .executableTarget(name: "FuzzEditor", dependencies: fuzzed),
-        // TODO(GGUF): add `FuzzGGUF` here when the GGUF reader lands (another branch): a target
-        // that opens the input as a GGUF file image and reads every tensor and metadata value,
-        // plus its corpus under corpus/gguf and a line in ../Makefile's FUZZ_TARGETS.
+        .executableTarget(name: "FuzzGGUF", dependencies: fuzzed),
     ],
     // Harness globals (loaded tokenizers, scratch paths) are read from libFuzzer's callback;
     // Swift 5 mode keeps that simple, and none of this code ships.

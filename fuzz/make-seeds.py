@@ -12,7 +12,7 @@ from safetensors.numpy import save
 from safetensors.torch import save as torch_save
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus"))
-for d in ("safetensors", "config", "tokenizer-json", "vocab-merges", "bpe", "editor"):
+for d in ("safetensors", "config", "tokenizer-json", "vocab-merges", "bpe", "editor", "gguf"):
     os.makedirs(d, exist_ok=True)
 
 
@@ -79,3 +79,85 @@ w("editor/escapes", b"x\n" + b"\xff" + b"\x1b" + P + b"a\x1b[" + P + b"b\x1b[1;5
   + "漢é".encode() + b"\x00" + S)
 w("editor/combining", "e\n".encode() + b"\xff" + b"\x1b[F" + "\u0301\u0301".encode() + b"\x7f\r\r\x1a\x1a\x1a\x19" + S)
 w("editor/mixed-endings", b"a\r\nb\n\tc\rd\n" + b"\xff" + b"\x1b[B\x1b[F\r" + S)
+
+# GGUF: the reader's own fixtures, then whole tiny models (gpt2, llama F32, qwen2 Q8_0 with biases)
+# with a byte-level tokenizer in tokenizer.ggml.*, so mutations reach the tokenizer and the loader.
+import shutil
+import tempfile
+
+import gguf
+from gguf.quants import quantize
+
+for name in ("align64", "types"):
+    shutil.copyfile(f"../../Tests/GGUFTests/Resources/{name}.gguf", f"gguf/{name}.gguf")
+
+
+def gguf_model(path, arch, d, heads, kv_heads, inner, context, tensors, quant=None, **extra):
+    """tensors: name → numpy shape (rows, columns), as llama.cpp names and shapes them."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "m.gguf")
+        g = gguf.GGUFWriter(out, arch)
+        g.add_block_count(1)
+        g.add_context_length(context)
+        g.add_embedding_length(d)
+        g.add_feed_forward_length(inner)
+        g.add_head_count(heads)
+        if arch == "gpt2":
+            g.add_layer_norm_eps(1e-5)
+        else:
+            g.add_head_count_kv(kv_heads)
+            g.add_layer_norm_rms_eps(1e-6)
+            g.add_rope_freq_base(10000.0)
+        tokens = [spelling[b] for b in range(256)][:extra.get("byte_tokens", 256)] + extra.get("more", [])
+        g.add_tokenizer_model("gpt2")
+        g.add_tokenizer_pre(extra.get("pre", "gpt-2"))
+        g.add_token_list(tokens)
+        g.add_token_types([3 if t.startswith("<|") else 1 for t in tokens])
+        g.add_token_merges(extra.get("merges", []))
+        g.add_bos_token_id(len(tokens) - 1)
+        g.add_eos_token_id(len(tokens) - 1)
+        for name, shape in tensors.items():
+            x = (rng.standard_normal(shape) * 0.1).astype(np.float32)
+            if name.endswith("norm.weight"):
+                x += 1
+            if quant is not None and len(shape) == 2 and shape[1] % 32 == 0:
+                g.add_tensor(name, quantize(x, quant), raw_dtype=quant)
+            else:
+                g.add_tensor(name, x)
+        g.write_header_to_file()
+        g.write_kv_data_to_file()
+        g.write_tensors_to_file()
+        g.close()
+        w(f"gguf/{path}", open(out, "rb").read())
+
+
+# GPT-2 with 16 tokens: the first 15 byte tokens and an end token; d 8, 2 heads, context 4.
+d, inner, V = 8, 16, 16
+gguf_model("gpt2.gguf", "gpt2", d, 2, 2, inner, 4, {
+    "token_embd.weight": (V, d), "position_embd.weight": (4, d), "output_norm.weight": (d,), "output_norm.bias": (d,),
+    "blk.0.attn_norm.weight": (d,), "blk.0.attn_norm.bias": (d,), "blk.0.attn_qkv.weight": (3 * d, d),
+    "blk.0.attn_qkv.bias": (3 * d,), "blk.0.attn_output.weight": (d, d), "blk.0.attn_output.bias": (d,),
+    "blk.0.ffn_norm.weight": (d,), "blk.0.ffn_norm.bias": (d,), "blk.0.ffn_up.weight": (inner, d),
+    "blk.0.ffn_up.bias": (inner,), "blk.0.ffn_down.weight": (d, inner), "blk.0.ffn_down.bias": (d,),
+}, byte_tokens=15, more=["<|endoftext|>"])
+
+
+def llama_tensors(d, q, kv, inner, V, bias=False, untied=False):
+    t = {"token_embd.weight": (V, d), "output_norm.weight": (d,), "blk.0.attn_norm.weight": (d,),
+         "blk.0.attn_q.weight": (q, d), "blk.0.attn_k.weight": (kv, d), "blk.0.attn_v.weight": (kv, d),
+         "blk.0.attn_output.weight": (d, q), "blk.0.ffn_norm.weight": (d,), "blk.0.ffn_gate.weight": (inner, d),
+         "blk.0.ffn_up.weight": (inner, d), "blk.0.ffn_down.weight": (d, inner)}
+    if bias:
+        t.update({"blk.0.attn_q.bias": (q,), "blk.0.attn_k.bias": (kv,), "blk.0.attn_v.bias": (kv,)})
+    if untied:
+        t["output.weight"] = (V, d)
+    return t
+
+
+# Llama, F32, untied head, grouped-query attention (2 heads, 1 key/value head of 4), with merges.
+gguf_model("llama.gguf", "llama", 8, 2, 1, 16, 8, llama_tensors(8, 8, 4, 16, 20, untied=True),
+           byte_tokens=16, more=["in", "Ġt", "<|endoftext|>", "he"], merges=["i n", "Ġ t", "h e"], pre="llama-bpe")
+# Qwen2, Q8_0 matrices (rows of 32), attention biases, tied embedding.
+gguf_model("qwen2-q8_0.gguf", "qwen2", 32, 4, 2, 32, 8, llama_tensors(32, 32, 16, 32, 12, bias=True),
+           quant=gguf.GGMLQuantizationType.Q8_0, byte_tokens=11, more=["<|im_start|>"], pre="qwen2")

@@ -10,10 +10,9 @@ cd "$(dirname "$0")"
 seconds=${1:-60}; shift || true
 swift=${SWIFT:-swift}
 config=${FUZZ_CONFIG:-release}
-# TARGET:corpus-directory:max-input-length. TODO(GGUF): add "FuzzGGUF:gguf:65536" when the
-# GGUF reader lands (target in Package.swift, seeds in corpus/gguf).
+# TARGET:corpus-directory:max-input-length.
 all="FuzzSafeTensors:safetensors:4096 FuzzConfig:config:4096 FuzzTokenizerJSON:tokenizer-json:8192
-FuzzVocabMerges:vocab-merges:8192 FuzzBPERoundTrip:bpe:1024 FuzzEditor:editor:4096"
+FuzzVocabMerges:vocab-merges:8192 FuzzBPERoundTrip:bpe:1024 FuzzEditor:editor:4096 FuzzGGUF:gguf:65536"
 wanted=${*:-$(for t in $all; do echo "${t%%:*}"; done)}
 # Swift's crash handler confuses ASan; leaks of Foundation caches are not findings here.
 export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0

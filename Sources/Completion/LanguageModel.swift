@@ -71,7 +71,7 @@ public struct LanguageModel: Sendable {
         }
         let network = try loadNetwork(directory: url, threads: threads, precision: precision)
         let tokenizer = try BPETokenizer.load(directory: url)
-        return try LanguageModel(network: network, tokenizer: tokenizer, location: url,
+        return try LanguageModel(network: network, tokenizer: tokenizer, location: url, vocabularyField: "config.json vocab_size",
                                  exits: url.appendingPathComponent("exits.safetensors"),
                                  controller: url.appendingPathComponent("controller.safetensors"),
                                  skipDraft: url.appendingPathComponent(SkipDraftFile.name))
@@ -87,16 +87,21 @@ public struct LanguageModel: Sendable {
             merges: try gguf.optionalStringArray("tokenizer.ggml.merges") ?? [], pre: try gguf.optionalString("tokenizer.ggml.pre"),
             bosTokenID: try gguf.optionalInt("tokenizer.ggml.bos_token_id"), eosTokenID: try gguf.optionalInt("tokenizer.ggml.eos_token_id"),
             addBOS: try gguf.optionalBool("tokenizer.ggml.add_bos_token"), source: file.lastPathComponent)
-        return try LanguageModel(network: network, tokenizer: tokenizer, location: location, exits: exits, controller: controller,
+        return try LanguageModel(network: network, tokenizer: tokenizer, location: location,
+                                 vocabularyField: "token_embd.weight rows", exits: exits, controller: controller,
                                  skipDraft: skipDraft)
     }
 
-    /// Cross-checks the parts and loads the exit files when present.
-    init(network: any Transformer, tokenizer: BPETokenizer, location: URL, exits: URL, controller: URL, skipDraft: URL) throws {
-        // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up front.
+    /// Cross-checks the parts and loads the exit files when present. `vocabularyField` says where the
+    /// model's vocabulary size comes from (config.json's vocab_size, or the GGUF embedding's rows).
+    init(network: any Transformer, tokenizer: BPETokenizer, location: URL, vocabularyField: String, exits: URL, controller: URL,
+         skipDraft: URL) throws {
+        // A tokenizer that can emit ids the embedding does not have would fail mid-completion; refuse it up
+        // front, naming the tokenizer's file (the one whose vocabulary is refused), not the directory.
         guard tokenizer.vocabularySize <= network.shape.vocabularySize else {
-            throw ModelError.file(location.lastPathComponent,
-                                  "tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(network.shape.vocabularySize)")
+            throw ModelError.file(tokenizer.sourceFile,
+                                  "the vocabulary has \(tokenizer.vocabularySize) tokens (ids up to \(tokenizer.vocabularySize - 1)) but "
+                                  + "the model has \(network.shape.vocabularySize) (\(vocabularyField))")
         }
         let earlyExit = EarlyExitModel(network: network,
                                        heads: try ExitHeads.load(url: exits, shape: network.shape),

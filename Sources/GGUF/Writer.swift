@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import FileIO
 
 /// Builds GGUF files (little-endian, version 2 or 3) that `GGUFFile` and the
 /// `gguf` Python package read.
@@ -67,7 +61,8 @@ public struct GGUFWriter: Sendable {
     /// Encodes and writes atomically: temporary file in the same directory, fsync, rename.
     public func write(to path: String) throws {
         let file = displayName(path)
-        try atomicWrite(encode(file: file), to: path, file: file)
+        let image = try encode(file: file)
+        do { try AtomicFile.write(image, to: path) } catch { throw GGUFError(file: file, field: "file", reason: error.description) }
     }
 
     private func encode(file: String) throws(GGUFError) -> [UInt8] {
@@ -176,41 +171,4 @@ private func appendValue(_ out: inout [UInt8], _ value: GGUFValue, file: String,
             try appendValue(&out, e, file: file) { "\(field())[\(i)]" }
         }
     }
-}
-
-/// Temp file + fsync + rename, so readers never see a half-written file.
-private func atomicWrite(_ bytes: [UInt8], to path: String, file: String) throws(GGUFError) {
-    func posixFailure(_ what: String) -> GGUFError {
-        let code = errno
-        return GGUFError(file: file, field: "file", reason: "\(what): \(String(cString: strerror(code)))")
-    }
-    let tmp = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw posixFailure("cannot create temporary file '\(tmp)'") }
-    var failure: GGUFError?
-    bytes.withUnsafeBytes { raw in
-        var done = 0
-        while done < raw.count, let base = raw.baseAddress {
-            let w = posixWrite(fd, base + done, raw.count - done)
-            if w < 0 {
-                if errno == EINTR { continue }
-                failure = posixFailure("cannot write '\(tmp)'")
-                return
-            }
-            done += w
-        }
-    }
-    if failure == nil, fsync(fd) != 0 { failure = posixFailure("cannot fsync '\(tmp)'") }
-    if close(fd) != 0, failure == nil { failure = posixFailure("cannot close '\(tmp)'") }
-    if failure == nil, rename(tmp, path) != 0 { failure = posixFailure("cannot rename onto '\(path)'") }
-    if let failure {
-        unlink(tmp)
-        throw failure
-    }
-}
-
-/// `write(2)`, named apart from `GGUFWriter.write(to:)`.
-@inline(__always)
-private func posixWrite(_ fd: Int32, _ buf: UnsafeRawPointer, _ n: Int) -> Int {
-    write(fd, buf, n)
 }

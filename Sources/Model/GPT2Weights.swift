@@ -84,9 +84,16 @@ public struct GPT2Weights: Sendable {
         // faster here (BENCHMARKS.md). F32 and BF16 become F32.
         let keep: WeightPrecision = precision ?? (file.entry(wteName)?.dtype == .F16 ? .float16 : .float32)
 
+        // Blocks the file holds (h.0 … h.{n-1}), to say so when config.json's n_layer asks for more.
+        let blocksInFile = (0..<config.layerCount).first { l in !file.names.contains { $0.hasPrefix(prefix + "h.\(l).") } }
+            ?? config.layerCount
         func read(_ tensor: String, _ shape: [Int]) throws -> [Float] {
             guard file.entry(prefix + tensor) != nil else {
-                throw ModelError.tensor(file: name, name: prefix + tensor, "missing (expected shape \(shape))")
+                var why = "missing (expected shape \(shape))"
+                if tensor.hasPrefix("h."), blocksInFile < config.layerCount {
+                    why += "; config.json has n_layer = \(config.layerCount) but this file has \(blocksInFile) blocks"
+                }
+                throw ModelError.tensor(file: name, name: prefix + tensor, why)
             }
             return try file.floats(prefix + tensor, shape: shape)
         }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Why a file cannot be edited, said in one line.
@@ -164,39 +165,7 @@ public enum DocumentFile {
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temp = directory + "/.\(url.lastPathComponent).exitlens-\(getpid()).tmp"
-        let fd = Foundation.open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw DocumentError("cannot save \(path): \(String(cString: strerror(errno)))") }
-        var ok = true
-        var written = 0
-        var err: Int32 = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                err = n < 0 ? errno : ENOSPC
-                ok = false
-                break
-            }
-            written += n
-        }
-        if ok && fsync(fd) != 0 { err = errno; ok = false }
-        close(fd)
-        guard ok else {
-            unlink(temp)
-            throw DocumentError("cannot save \(path): \(String(cString: strerror(err)))")
-        }
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-           let mode = attributes[.posixPermissions] as? NSNumber {
-            chmod(temp, mode_t(mode.uint16Value))
-        }
-        guard rename(temp, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temp)
-            throw DocumentError("cannot save \(path): \(message)")
-        }
+        do { try AtomicFile.write(bytes, to: path) } catch { throw DocumentError("cannot save \(path): \(error.reason)") }
     }
 
     // MARK: Recovery

@@ -34,7 +34,7 @@ extension PlaygroundSession {
         guard rect.height > 0, rect.width > 8 else { return }
         let textWidth = rect.width - gutterWidth
         let cursor = buffer.cursor
-        let cursorColumn = expandTabs(String(buffer.lines[cursor.line].prefix(cursor.column))).count
+        let cursorColumn = DisplayWidth.of(expandTabs(String(buffer.lines[cursor.line].prefix(cursor.column))))
         if cursor.line < topLine { topLine = cursor.line }
         if cursor.line >= topLine + rect.height { topLine = cursor.line - rect.height + 1 }
         if cursorColumn < leftColumn { leftColumn = max(0, cursorColumn - textWidth / 4) }
@@ -50,11 +50,11 @@ extension PlaygroundSession {
         let textWidth = rect.width - gutter
         let cursor = buffer.cursor
         let cursorLine = buffer.lines[cursor.line]
-        // Tabs are shown as spaces to the next multiple of 4, so the cursor's screen column
-        // is the display width of the text before it.
+        // Tabs are shown as spaces to the next multiple of 4, and 漢 takes two columns, so the
+        // cursor's screen column is the display width of the text before it.
         let head = expandTabs(String(cursorLine.prefix(cursor.column)))
-        let tail = expandTabs(String(cursorLine.dropFirst(cursor.column)), from: head.count)
-        let cursorColumn = head.count
+        let cursorColumn = DisplayWidth.of(head)
+        let tail = expandTabs(String(cursorLine.dropFirst(cursor.column)), from: cursorColumn)
 
         let ghost = ghostLines()
         var row = 0
@@ -105,7 +105,7 @@ extension PlaygroundSession {
         return cursorCell
     }
 
-    /// `text` with tabs expanded to the next multiple of 4 columns, starting at column `from`.
+    /// `text` with tabs expanded to the next multiple of 4 display columns, starting at column `from`.
     func expandTabs(_ text: String, from start: Int = 0) -> String {
         guard text.contains("\t") else { return text }
         var out = ""
@@ -117,7 +117,7 @@ extension PlaygroundSession {
                 column += n
             } else {
                 out.append(ch)
-                column += 1
+                column += DisplayWidth.of(ch)
             }
         }
         return out

@@ -4,6 +4,8 @@ import Foundation
 public struct Cell: Hashable, Sendable {
     public var character: Character
     public var style: CellStyle
+    /// The right half of the wide character in the cell before (漢 takes two cells).
+    public var isContinuation = false
 }
 
 /// An in-memory grid of cells: what the tests, golden files and `--script --dump` read.
@@ -27,17 +29,46 @@ public final class MemoryScreen: Screen {
     }
 
     public func clear() {
-        cells = Array(repeating: Array(repeating: Cell(character: " ", style: .plain), count: width), count: height)
+        let blank = Cell(character: " ", style: .plain)
+        guard cells.count == height, cells.allSatisfy({ $0.count == width }) else {
+            cells = Array(repeating: Array(repeating: blank, count: width), count: height)
+            return
+        }
+        // Every frame starts with a clear: blanking the rows in place, rather than allocating new ones
+        // that each frame's first write then copies, makes rendering several times cheaper (FuzzEditor).
+        for r in cells.indices {
+            for c in cells[r].indices { cells[r][c] = blank }
+        }
     }
 
+    /// Draws as a terminal does: a wide character takes two cells (the second marked as its
+    /// continuation), one that does not fit at the right edge leaves a blank, a zero-width one
+    /// (a combining mark on its own, U+200B) takes none, and overwriting half of a wide
+    /// character blanks the other half.
     public func put(_ text: String, row: Int, column: Int, style: CellStyle) {
         guard row >= 0, row < height else { return }
         var c = column
         for ch in text {
             if c >= width { break }
-            if c >= 0 { cells[row][c] = Cell(character: Self.printable(ch), style: style) }
-            c += 1
+            let w = DisplayWidth.of(ch)
+            if w == 0 { continue }
+            if c >= 0, c + w <= width {
+                place(Cell(character: Self.printable(ch), style: style), row: row, column: c)
+                if w == 2 { place(Cell(character: " ", style: style, isContinuation: true), row: row, column: c + 1) }
+            } else if c + w > 0 {
+                // Half of a wide character, at the left or right edge.
+                place(Cell(character: " ", style: style), row: row, column: max(0, c))
+            }
+            c += w
         }
+    }
+
+    private func place(_ cell: Cell, row: Int, column: Int) {
+        if cells[row][column].isContinuation, column > 0 { cells[row][column - 1].character = " " }
+        if column + 1 < width, cells[row][column + 1].isContinuation {
+            cells[row][column + 1].isContinuation = false
+        }
+        cells[row][column] = cell
     }
 
     public func setCursor(row: Int, column: Int, visible: Bool) {
@@ -52,13 +83,14 @@ public final class MemoryScreen: Screen {
         return ch
     }
 
-    /// The screen's characters, one line per row, trailing spaces kept.
+    /// The screen's characters, one line per row, trailing spaces kept (a wide character's
+    /// second cell adds nothing, as in a terminal's copy of the screen).
     public var text: String {
-        cells.map { String($0.map(\.character)) }.joined(separator: "\n")
+        cells.indices.map(row).joined(separator: "\n")
     }
 
     /// Text of one row.
-    public func row(_ r: Int) -> String { String(cells[r].map(\.character)) }
+    public func row(_ r: Int) -> String { String(cells[r].lazy.filter { !$0.isContinuation }.map(\.character)) }
 
     /// A stable, exact dump: the text, then each row's styles as one letter per cell
     /// ('.' for plain) with a legend of what each letter means.
@@ -69,7 +101,7 @@ public final class MemoryScreen: Screen {
         var styleRows: [String] = []
         for row in cells {
             var line = ""
-            for cell in row {
+            for cell in row where !cell.isContinuation {
                 if legend[cell.style] == nil {
                     legend[cell.style] = order.count < letters.count ? letters[order.count] : "?"
                     order.append(cell.style)

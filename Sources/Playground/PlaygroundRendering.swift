@@ -31,7 +31,7 @@ extension PlaygroundSession {
         screen.fill(row: 0, column: 0, count: screen.width, style: theme.bar)
         let right = "\(model.name) · \(knobs.summary) "
         screen.put(" ExitLens  " + title, row: 0, column: 0, style: theme.bar)
-        screen.put(right, row: 0, column: max(0, screen.width - right.count), style: theme.bar)
+        screen.put(right, row: 0, column: max(0, screen.width - DisplayWidth.of(right)), style: theme.bar)
 
         let cursor = renderEditor(on: screen, in: layout.editor)
         if let sidebar = layout.sidebar { renderSidebar(on: screen, in: sidebar) }
@@ -42,7 +42,7 @@ extension PlaygroundSession {
         let status = message ?? suggestionStatus
         let style = message != nil ? (messageIsError ? theme.error : theme.heading) : (status.hasPrefix("⊘") ? theme.warning : theme.muted)
         let position = "Ln \(buffer.cursor.line + 1), Col \(buffer.cursor.column + 1) "
-        screen.put(String(status.prefix(max(0, screen.width - position.count - 1))), row: layout.status.row, column: 0, style: style)
+        screen.put(prefix(of: status, fitting: screen.width - position.count - 1).text, row: layout.status.row, column: 0, style: style)
         screen.put(position, row: layout.status.row, column: screen.width - position.count, style: theme.muted)
 
         // Key bar.

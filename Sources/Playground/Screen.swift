@@ -31,7 +31,8 @@ public struct CellStyle: Hashable, Sendable {
 
 /// Where every panel draws: ncurses in production, `MemoryScreen` in tests and `--dump`.
 ///
-/// Text is clipped at the right edge; every `Character` takes one column.
+/// Text is clipped at the right edge. Columns are display columns (`DisplayWidth`): 漢 and
+/// emoji take two, combining marks none.
 public protocol Screen: AnyObject {
     var width: Int { get }
     var height: Int { get }

@@ -113,14 +113,15 @@ public final class CursesScreen: Screen {
 
     public func put(_ text: String, row: Int, column: Int, style: CellStyle) {
         guard row >= 0, row < height, column < width else { return }
-        var skip = max(0, -column)
+        // Clipped in display columns, as MemoryScreen does: half a wide character is a blank.
         var visible = ""
+        var c = column
         for ch in text {
-            if skip > 0 { skip -= 1; continue }
-            visible.append(MemoryScreen.printable(ch))
+            let w = DisplayWidth.of(ch)
+            if c + w > width { if c < width { visible.append(" ") }; break }
+            if c >= 0 { visible.append(MemoryScreen.printable(ch)) } else if c + w > 0 { visible.append(" ") }
+            c += w
         }
-        let room = width - max(0, column)
-        if visible.count > room { visible = String(visible.prefix(room)) }
         guard !visible.isEmpty else { return }
         attrset(attributes(style))
         // Writing the bottom-right cell returns ERR (the cursor cannot advance); harmless.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import FileIO
 
 /// Writes safetensors files readable by the Hugging Face `safetensors` library.
 ///
@@ -37,7 +31,7 @@ public enum SafeTensorsWriter {
     public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to path: String) throws {
         let file = displayName(path)
         let image = try encode(tensors, metadata: metadata, file: file)
-        try atomicWrite(image, to: path, file: file)
+        do { try AtomicFile.write(image, to: path) } catch { throw SafeTensorsError(file: file, reason: error.description) }
     }
 
     private static func encode(_ tensors: [Tensor], metadata: [String: String], file: String) throws(SafeTensorsError) -> [UInt8] {
@@ -122,41 +116,4 @@ public enum SafeTensorsWriter {
         }
         return r + "\""
     }
-
-    /// Temp file + fsync + rename, so readers never see a half-written file.
-    private static func atomicWrite(_ bytes: [UInt8], to path: String, file: String) throws(SafeTensorsError) {
-        func posixFailure(_ what: String) -> SafeTensorsError {
-            let code = errno
-            return SafeTensorsError(file: file, reason: "\(what): \(String(cString: strerror(code)))")
-        }
-        let tmp = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posixFailure("cannot create temporary file '\(tmp)'") }
-        var failure: SafeTensorsError?
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count, let base = raw.baseAddress {
-                let w = Glibc_write(fd, base + done, raw.count - done)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    failure = posixFailure("cannot write '\(tmp)'")
-                    return
-                }
-                done += w
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = posixFailure("cannot fsync '\(tmp)'") }
-        if close(fd) != 0, failure == nil { failure = posixFailure("cannot close '\(tmp)'") }
-        if failure == nil, rename(tmp, path) != 0 { failure = posixFailure("cannot rename onto '\(path)'") }
-        if let failure {
-            unlink(tmp)
-            throw failure
-        }
-    }
-}
-
-/// `write(2)`, named apart from `SafeTensorsWriter.write` to avoid shadowing.
-@inline(__always)
-private func Glibc_write(_ fd: Int32, _ buf: UnsafeRawPointer, _ n: Int) -> Int {
-    write(fd, buf, n)
 }

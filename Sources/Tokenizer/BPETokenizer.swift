@@ -69,6 +69,9 @@ public final class BPETokenizer: Sendable {
     /// Whether prompts should start with ``bosTokenID``. ``encode(_:)`` never
     /// adds it; the caller does.
     public let addsBOS: Bool
+    /// Name of the file the vocabulary was read from (tokenizer.json, vocab.json, a .gguf), for
+    /// messages about it.
+    public let sourceFile: String
 
     init(parts: Parts) throws {
         var idByBytes: [[UInt8]: Int32] = [:]
@@ -141,6 +144,7 @@ public final class BPETokenizer: Sendable {
             .sorted { $0.0.count != $1.0.count ? $0.0.count > $1.0.count : $0.1 < $1.1 }
         self.specialFirstBytes = firstBytes
         self.specialTokens = parts.specialTokens
+        self.sourceFile = parts.source.split(separator: "/").last.map(String.init) ?? parts.source
         self.ignoreMerges = parts.ignoreMerges
         self.addPrefixSpace = parts.addPrefixSpace
         self.useRegex = parts.useRegex

@@ -98,6 +98,19 @@ import Testing
                       mentions: ["model.safetensors", "transformer.h.2.mlp.c_fc.weight", "missing"])
     }
 
+    /// config.json asks for more blocks than model.safetensors holds: the error names the file, the
+    /// first missing tensor and both counts (either file may be the wrong one).
+    @Test func moreLayersInConfigThanInTheFile() throws {
+        let source = Fixtures.modelDirectory("tiny-f32").appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
+        let layers = config["n_layer"] as! Int
+        config["n_layer"] = layers + 2
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        expectOneLine(loadError(try directory(with: try validBytes(), config: json)),
+                      mentions: ["model.safetensors", "tensor 'transformer.h.\(layers).", "missing",
+                                 "n_layer = \(layers + 2)", "has \(layers) blocks"])
+    }
+
     @Test func shapeMismatch() throws {
         let tensors = try validTensors().map { t in
             // Same element count, different shape: only a shape check can catch it.

@@ -3,7 +3,8 @@
 # the start of a function, wait for ghost text, accept it with Tab, save, quit; then check the
 # saved file and the captured screen (colours included). Also: too-small terminal, NO_COLOR,
 # no tty, unknown TERM, SIGTERM and closing the terminal writing a recovery file that the next
-# run offers, a file changed by another program, and a seeded burst of keys and resizes.
+# run offers, a file changed by another program, a seeded burst of keys and resizes, and the
+# cursor after wide characters (漢).
 # Usage: tmux-test.sh PATH/TO/exitlens MODEL_DIR   (a model with exit heads: ee-shared)
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -239,6 +240,24 @@ if [ "$rc" = "0" ]; then ok; else fail "quit after the views rc='$rc'"; fi
 for seed in ${BURST_SEEDS:-7}; do
   if python3 "$(dirname "$0")/key-burst.py" "$bin" "$model" "$seed" 2029 50; then ok; else fail "key burst seed $seed"; fi
 done
+
+# 11. Wide characters: 漢 takes two cells, so after "漢字" the terminal cursor is 4 cells in
+#     (it was 2, left of where typed text then appeared); typed text and ghost text follow them.
+printf '漢字 = 1\n' > "$work/wide.py"
+rm -f "$work/rc"
+start TERM=xterm-256color -- --policy fixed --max-tokens 4 --no-log wide.py
+if wait_for "ExitLens" 30; then ok; else fail "playground did not start on wide.py"; fi
+tm send-keys -t play Right Right
+sleep 0.5
+cursor=$(tm display-message -p -t play '#{cursor_x},#{cursor_y}')
+if [ "$cursor" = "8,1" ]; then ok; else fail "cursor after 漢字 at $cursor, expected 8,1 (gutter 4 + two wide characters)"; fi
+tm send-keys -t play End x
+sleep 0.5
+cursor=$(tm display-message -p -t play '#{cursor_x},#{cursor_y}')
+if [ "$cursor" = "13,1" ] && tm capture-pane -p -t play | grep -q "^  1 漢字 = 1x"; then ok
+else fail "after End x: cursor $cursor (expected 13,1), row: $(tm capture-pane -p -t play | sed -n 2p)"; fi
+tm send-keys -t play C-q C-q
+wait_rc >/dev/null
 
 echo "tmux: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

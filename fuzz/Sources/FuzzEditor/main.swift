@@ -22,13 +22,13 @@ func fuzzEditor(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let opened = try? DocumentFile.open(documentPath) else { fatalError("cannot open the scratch file") }
     if opened.readOnlyReason == nil {
         // Bytes the user does not edit are written back as they were.
-        precondition(opened.format.encode(EditorBuffer(text: opened.text).text) == fileBytes, "open→save changes the bytes")
+        fuzzCheck(opened.format.encode(EditorBuffer(text: opened.text).text) == fileBytes, "open→save changes the bytes")
     }
     let session = PlaygroundSession(buffer: EditorBuffer(text: opened.text), path: documentPath, readOnlyReason: opened.readOnlyReason,
                                     model: model, worker: nil)
     session.format = opened.format
     session.disk = opened.disk
-    let screen = MemoryScreen(width: 80, height: 24)
+    let screen = CheckingScreen(width: 80, height: 24)
     let original = session.buffer.text
     var saved = false
     var decoder = KeyDecoder()
@@ -80,6 +80,8 @@ func fuzzEditor(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     _ = flushText()
     _ = handle(decoder.timeout())
     session.render(to: screen)
+    // The last frame also on the screen the tests read, at the last size.
+    session.render(to: MemoryScreen(width: screen.width, height: screen.height))
     checkAll(session.buffer)
     if session.readOnlyReason == nil { saved = true; saveAndReload(session) }
 
@@ -87,36 +89,54 @@ func fuzzEditor(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     var buffer = session.buffer
     let edited = buffer.text
     var steps = 0
-    while buffer.canUndo { buffer.undo(); check(buffer); steps += 1; precondition(steps < 1_000_000) }
+    while buffer.canUndo { buffer.undo(); check(buffer); steps += 1; fuzzCheck(steps < 1_000_000, "undo never ends") }
     checkAll(buffer)
     // Saving adds the final newline a file lacked (vim's 'fixeol'); like vim's, that is not an edit
     // to undo, so the opened text comes back with it when the session saved.
-    precondition(buffer.text == original || (saved && buffer.text == original + "\n"),
+    fuzzCheck(buffer.text == original || (saved && buffer.text == original + "\n"),
                  "undoing every edit does not give the opened text back")
     // (Edits undone before the end are still on the redo stack: redo only what was undone here.)
     for _ in 0..<steps { buffer.redo(); check(buffer) }
     checkAll(buffer)
-    precondition(buffer.text == edited, "redoing every undone edit does not give the edited text back")
+    fuzzCheck(buffer.text == edited, "redoing every undone edit does not give the edited text back")
     return 0
+}
+
+/// Frames are drawn at every resize and pause; this screen keeps no cells (copying cells into a
+/// `MemoryScreen` was most of the run's time), and checks what a terminal needs: a visible cursor
+/// lies on the screen.
+final class CheckingScreen: Screen {
+    private(set) var width: Int
+    private(set) var height: Int
+    init(width: Int, height: Int) { self.width = width; self.height = height }
+    func resize(width: Int, height: Int) { self.width = width; self.height = height }
+    func clear() {}
+    func put(_ text: String, row: Int, column: Int, style: CellStyle) {}
+    func setCursor(row: Int, column: Int, visible: Bool) {
+        guard visible else { return }
+        fuzzCheck(row >= 0 && row < height && column >= 0 && column < width,
+                     "cursor at (\(row), \(column)) is off the \(width)×\(height) screen")
+    }
+    func present() {}
 }
 
 /// The buffer's invariants, cheaply after every key: at least one line, the cursor inside the
 /// text, no line break inside the cursor's line.
 func check(_ buffer: EditorBuffer) {
-    precondition(!buffer.lines.isEmpty, "no lines")
-    precondition(buffer.cursor.line >= 0 && buffer.cursor.line < buffer.lineCount, "cursor line \(buffer.cursor.line) of \(buffer.lineCount)")
+    fuzzCheck(!buffer.lines.isEmpty, "no lines")
+    fuzzCheck(buffer.cursor.line >= 0 && buffer.cursor.line < buffer.lineCount, "cursor line \(buffer.cursor.line) of \(buffer.lineCount)")
     let line = buffer.lines[buffer.cursor.line]
-    precondition(buffer.cursor.column >= 0 && buffer.cursor.column <= line.count, "cursor column")
-    precondition(!line.utf8.contains(0x0A), "a line holds a line break")
+    fuzzCheck(buffer.cursor.column >= 0 && buffer.cursor.column <= line.count, "cursor column")
+    fuzzCheck(!line.utf8.contains(0x0A), "a line holds a line break")
 }
 
 /// The same over the whole text, at the end: no line holds a break, and text → buffer → text
 /// is the identity. (Lines need not round-trip: an empty last line and a final newline are the same bytes.)
 func checkAll(_ buffer: EditorBuffer) {
     check(buffer)
-    for line in buffer.lines { precondition(!line.utf8.contains(0x0A), "a line holds a line break") }
+    for line in buffer.lines { fuzzCheck(!line.utf8.contains(0x0A), "a line holds a line break") }
     let text = buffer.text
-    precondition(EditorBuffer(text: text).text == text, "text → buffer → text changes the text")
+    fuzzCheck(EditorBuffer(text: text).text == text, "text → buffer → text changes the text")
 }
 
 /// Ctrl-S (answering "overwrite" if the file changed), then the file read back equals the buffer.
@@ -124,15 +144,15 @@ func saveAndReload(_ session: PlaygroundSession) {
     guard session.readOnlyReason == nil else { return }
     _ = session.handle(.ctrl("s"), now: 0)
     if session.conflictPending { _ = session.handle(.character("o"), now: 0) }
-    precondition(!session.buffer.isModified, "Ctrl-S did not save: \(session.message ?? "")")
+    fuzzCheck(!session.buffer.isModified, "Ctrl-S did not save: \(session.message ?? "")")
     guard let reopened = try? DocumentFile.open(documentPath), reopened.readOnlyReason == nil else { fatalError("saved file does not reopen") }
     // Compared as bytes: the format is read from the bytes, so typed bytes can change it — a
     // U+FEFF typed at the start reads back as a BOM, Enter after a lone CR can make every line
     // end in CRLF — while the bytes stay exactly those of the buffer.
-    precondition(reopened.format.encode(reopened.text) == session.format.encode(session.buffer.text),
+    fuzzCheck(reopened.format.encode(reopened.text) == session.format.encode(session.buffer.text),
                  "saved then reopened file differs from the buffer")
     if reopened.format == session.format {
-        precondition(reopened.text == session.buffer.text, "text changed through save")
+        fuzzCheck(reopened.text == session.buffer.text, "text changed through save")
     }
 }
 

@@ -39,9 +39,17 @@ public func fuzzCheck(_ condition: Bool, _ message: @autoclosure () -> String,
 /// Hands control to libFuzzer with `test` as the target (arguments as libFuzzer takes them:
 /// a corpus directory, -max_total_time=N, -runs=N…).
 public func runFuzzer(_ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
-    var argc = CommandLine.argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-    exit(LLVMFuzzerRunDriver(&argc, &argv, test))
+    // Leak detection is off (ASAN_OPTIONS=detect_leaks=0: Foundation's caches look like leaks), but
+    // libFuzzer still ran every new-coverage input a second time to look for one; -detect_leaks=0
+    // stops that. (A later flag on the command line still wins.)
+    var arguments = CommandLine.arguments
+    arguments.insert("-detect_leaks=0", at: min(1, arguments.count))
+    var cStrings: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    var argc = CInt(arguments.count)
+    exit(cStrings.withUnsafeMutableBufferPointer { buffer -> CInt in
+        var argv = buffer.baseAddress
+        return LLVMFuzzerRunDriver(&argc, &argv, test)
+    })
 }
 
 /// Something to point at for the empty input (libFuzzer may pass a null pointer then).
