@@ -23,6 +23,12 @@ public struct CompletionRequest: Sendable {
     public var cancellation: CancellationFlag?
     /// Token ids to use instead of tokenizing `prompt` (evaluation works on ids).
     public var promptIDs: [Int]?
+    /// Token healing for a prompt that ends inside a word (`with open(pa`): the last prompt token is
+    /// removed and the first new token must start with its bytes, so the model picks the word's real
+    /// tokenization (`path`) instead of continuing after a token it rarely saw there. The result's
+    /// text leaves out the re-spelled bytes. Off by default (evaluation and parity compare raw
+    /// greedy ids); the playground turns it on.
+    public var healsPartialWord = false
 
     public init(prompt: String, maxTokens: Int = 32, sampling: SamplingParameters = .greedy, stopAtEndOfText: Bool = true,
                 policy: any ExitPolicy = FullDepthPolicy(), speculative: SpeculativeOptions? = nil, traceTopK: Int = 0) {
@@ -123,6 +129,8 @@ public final class Completer: @unchecked Sendable {
     private let cache: KVCache
     /// Token ids whose full-depth keys and values are in `cache` (the last prompt).
     private var cachedPrompt: [Int] = []
+    /// Token healing's last candidate list (the same word is healed on every keystroke in it).
+    private var healingCandidates: (bytes: [UInt8], candidates: [Int])?
 
     public init(model: LanguageModel) {
         self.model = model
@@ -172,6 +180,35 @@ public final class Completer: @unchecked Sendable {
         return fill
     }
 
+    /// The last token of `ids` and the tokens that start with its bytes, when healing applies: the
+    /// prompt ends in a letter, digit or `_` (a word being typed), the token is not special, and one
+    /// token stays to condition on. Candidates are cached for the next keystroke's same word.
+    private func healing(_ ids: [Int]) -> (bytes: [UInt8], candidates: [Int])? {
+        let tokenizer = model.tokenizer
+        guard ids.count >= 2, let last = ids.last, !tokenizer.specialTokens.values.contains(last),
+              let bytes = tokenizer.tokenBytes(last), let end = bytes.last,
+              end == UInt8(ascii: "_") || (end < 0x80 && Character(Unicode.Scalar(end)).isLetter) || (end >= 0x30 && end <= 0x39),
+              String(validating: bytes, as: UTF8.self) != nil
+        else { return nil }
+        if let cached = healingCandidates, cached.bytes == bytes { return cached }
+        let limit = min(tokenizer.vocabularySize, model.network.shape.vocabularySize)
+        let candidates = (0..<limit).filter { id in
+            guard let b = tokenizer.tokenBytes(id), b.count >= bytes.count, !tokenizer.specialTokens.values.contains(id) else { return false }
+            return b.starts(with: bytes)
+        }
+        healingCandidates = (bytes, candidates)
+        return (bytes, candidates)
+    }
+
+    /// `piece` without the healed bytes still owed at the start of the output.
+    private static func strip(_ healed: inout [UInt8], from piece: String) -> String {
+        let utf8 = Array(piece.utf8)
+        let n = min(utf8.count, healed.count)
+        guard utf8.prefix(n).elementsEqual(healed.prefix(n)) else { healed = []; return piece }
+        healed.removeFirst(n)
+        return String(decoding: utf8.dropFirst(n), as: UTF8.self)
+    }
+
     /// Completes `request.prompt`, calling `onToken` as each token is produced.
     public func complete(_ request: CompletionRequest, onToken: (GeneratedToken) -> Void = { _ in }) throws -> CompletionResult {
         let shape = model.network.shape
@@ -183,6 +220,13 @@ public final class Completer: @unchecked Sendable {
             ids = [bos] // A model needs at least one token to condition on.
         }
         guard !ids.isEmpty else { throw ModelError.invalidInput("the prompt is empty and the model has no <|endoftext|> token") }
+        var healed: [UInt8] = []
+        var allowedFirst: [Int]?
+        if request.healsPartialWord, request.promptIDs == nil, let (bytes, candidates) = healing(ids) {
+            ids.removeLast()
+            healed = bytes
+            allowedFirst = candidates
+        }
         // Keep the end of the prompt: that is what a completion continues.
         let maxNew = max(0, min(request.maxTokens, shape.contextLength - 1))
         let dropped = max(0, ids.count - (shape.contextLength - maxNew))
@@ -213,9 +257,11 @@ public final class Completer: @unchecked Sendable {
         do {
             outcome = try generator.generate(
                 prompt: ids, cache: cache, reusingPrefix: common, maxTokens: maxNew, stopToken: stopToken,
-                sampling: request.sampling, cancellation: request.cancellation.map { flag in { flag.isCancelled } }
+                sampling: request.sampling, cancellation: request.cancellation.map { flag in { flag.isCancelled } },
+                allowedFirstTokens: allowedFirst
             ) { id, trace in
-                let piece = decoder.push(id)
+                var piece = decoder.push(id)
+                if !healed.isEmpty { piece = Self.strip(&healed, from: piece) }
                 result.text += piece
                 result.flops += trace.flops.total
                 result.fullFlops += trace.fullFlops

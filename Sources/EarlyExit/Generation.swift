@@ -55,6 +55,7 @@ public final class Generator: @unchecked Sendable {
     /// nothing generated: early exit gave generated tokens copied, not computed, K/V.
     public func generate(prompt: [Int], cache: KVCache, reusingPrefix: Int = 0, maxTokens: Int, stopToken: Int?,
                          sampling: SamplingParameters = .greedy, cancellation isCancelled: (() -> Bool)? = nil,
+                         allowedFirstTokens: [Int]? = nil,
                          onToken: (Int, TokenTrace) -> Void) throws -> GenerationOutcome {
         let network = model.network, L = network.shape.layerCount
         if case .speculative = strategy, !sampling.isGreedy {
@@ -72,7 +73,13 @@ public final class Generator: @unchecked Sendable {
         var sampler = Sampler(sampling)
         var context = prompt
         // The first token comes from the prompt's full-depth pass: no decision, no stop.
-        let first = logits.withUnsafeBufferPointer { sampler.next($0, context: context) }
+        // Token healing: the first token may be restricted to those that re-spell a removed prompt end.
+        var firstLogits = logits
+        if let allowed = allowedFirstTokens, !allowed.isEmpty {
+            firstLogits = [Float](repeating: -.infinity, count: logits.count)
+            for id in allowed where id >= 0 && id < logits.count { firstLogits[id] = logits[id] }
+        }
+        let first = firstLogits.withUnsafeBufferPointer { sampler.next($0, context: context) }
         var firstTrace = TokenTrace(token: first, exitLayer: L)
         firstTrace.flops = CostModel.fullToken(shape: network.shape, position: prompt.count - 1)
         firstTrace.fullFlops = firstTrace.flops.total

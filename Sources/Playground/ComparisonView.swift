@@ -69,7 +69,8 @@ extension PlaygroundSession {
         full.policy = PolicyKind.full.rawValue
         full.setting = PolicyKind.full.rawValue
         comparison = Comparison(policy: s, full: full)
-        let request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: .greedy, policy: FullDepthPolicy())
+        var request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: .greedy, policy: FullDepthPolicy())
+        request.healsPartialWord = true // as the ghost it is compared with
         // Queued behind a ghost still streaming, which must not be cut short.
         cancelBackgroundPrefill()
         worker?.submit(job: nextJob, work: .completion(request), cancelRunning: false)

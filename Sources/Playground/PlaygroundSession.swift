@@ -500,9 +500,10 @@ public final class PlaygroundSession {
         // Every sampled request gets a fresh seed, so asking again after a duplicate differs.
         if sample > 0 { sampleSeed += 1 }
         let sampling = sample > 0 ? SamplingParameters(temperature: 0.8, topK: 40, seed: UInt64(sampleSeed)) : .greedy
-        let request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: sampling,
+        var request = CompletionRequest(prompt: s.prompt, maxTokens: options.maxTokens, sampling: sampling,
                                         policy: knobs.policy, speculative: sample > 0 ? nil : knobs.speculative,
                                         traceTopK: showInspector ? 3 : 0)
+        request.healsPartialWord = true // the cursor is usually inside a word being typed
         worker.submit(job: nextJob, request: request)
     }
 

@@ -43,6 +43,9 @@ struct Complete: ParsableCommand {
     @Flag(help: "After the completion, print a per-token table: exit layer, signal, FLOPs.")
     var trace = false
 
+    @Flag(help: "Token healing, as the playground does: a prompt ending inside a word gives up its last token and the first new token must re-spell it (prints only what follows the prompt).")
+    var heal = false
+
     @Option(name: .customLong("trace-top-k"), help: "Record the top-k tokens of every visited layer's head in the trace.")
     var traceTopK: Int = 0
 
@@ -70,12 +73,13 @@ struct Complete: ParsableCommand {
                 configuration = .full
             }
         }
-        let request = try CompletionRequest(
+        var request = try CompletionRequest(
             prompt: text, maxTokens: maxTokens,
             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP,
                                          repetitionPenalty: repetitionPenalty, seed: seed),
             configuration: configuration, layerCount: L,
             traceTopK: traceTopK)
+        request.healsPartialWord = heal
         if json {
             let result = try completer.complete(request)
             try printJSON(result)

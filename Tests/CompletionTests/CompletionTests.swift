@@ -243,3 +243,55 @@ import Testing
         #expect(out.text == model.tokenizer.decodeText(out.tokens.map(\.id)))
     }
 }
+
+/// Token healing (`healsPartialWord`): a prompt ending inside a word gives up its last token and
+/// the first new token must re-spell it, as editors' completion engines do for `with open(pa`.
+@Suite struct TokenHealingTests {
+    static let model = Result { try LanguageModel.load(directory: EarlyExitFixtures.directory("ee-shared")) }
+
+    func complete(_ prompt: String, heal: Bool, policy: any ExitPolicy = FullDepthPolicy(),
+                  speculative: SpeculativeOptions? = nil) throws -> CompletionResult {
+        var request = CompletionRequest(prompt: prompt, maxTokens: 6, stopAtEndOfText: false, policy: policy, speculative: speculative)
+        request.healsPartialWord = heal
+        return try Completer(model: try Self.model.get()).complete(request)
+    }
+
+    @Test(arguments: ["def read_file(pa", "x = valu", "for i in rang", "count_2"])
+    func theFirstTokenReSpellsTheWordsEnd(prompt: String) throws {
+        let tokenizer = try Self.model.get().tokenizer
+        let ids = tokenizer.encode(prompt)
+        let last = try #require(ids.last)
+        let removed = try #require(tokenizer.tokenBytes(last))
+        let r = try complete(prompt, heal: true)
+        #expect(r.promptTokenIDs == Array(ids.dropLast()), "the prompt loses its last token")
+        let first = try #require(r.tokens.first)
+        let firstBytes = try #require(tokenizer.tokenBytes(first.id))
+        #expect(firstBytes.starts(with: removed), "first token \(first.id) does not start with the removed \(removed)")
+        // The text shown after the cursor is what the tokens spell, minus the bytes already typed.
+        let spelled = tokenizer.decode(r.tokens.map(\.id))
+        #expect(r.text == String(decoding: spelled.dropFirst(removed.count), as: UTF8.self))
+        // The same holds for an early-exit policy and for speculative decoding (the first token
+        // always comes from the prompt's full-depth pass).
+        for (policy, spec) in [(FixedLayerPolicy(layer: 2) as any ExitPolicy, nil as SpeculativeOptions?),
+                               (FullDepthPolicy(), SpeculativeOptions(draftPolicy: FixedLayerPolicy(layer: 3), draftLength: 3))] {
+            let other = try complete(prompt, heal: true, policy: policy, speculative: spec)
+            #expect(other.tokens.first?.id == first.id)
+            #expect(tokenizer.tokenBytes(other.tokens[0].id).map { $0.starts(with: removed) } == true)
+        }
+    }
+
+    @Test(arguments: ["def read_file(path):\n    ", "x = (", "print(\"hi\") "])
+    func noHealingAfterSpaceOrPunctuation(prompt: String) throws {
+        let tokenizer = try Self.model.get().tokenizer
+        let r = try complete(prompt, heal: true)
+        #expect(r.promptTokenIDs == tokenizer.encode(prompt))
+        #expect(r.tokens.map(\.id) == (try complete(prompt, heal: false)).tokens.map(\.id))
+    }
+
+    @Test func offByDefault() throws {
+        let tokenizer = try Self.model.get().tokenizer
+        let r = try complete("def read_file(pa", heal: false)
+        #expect(r.promptTokenIDs == tokenizer.encode("def read_file(pa"))
+        #expect(r.text == tokenizer.decodeText(r.tokens.map(\.id)))
+    }
+}
