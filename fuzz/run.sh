@@ -22,9 +22,9 @@ status=0
 # hashing (dictionary order otherwise differs per process, and so can a code path), and a fixed
 # number of executions (SECONDS only caps it), so CI explores exactly the inputs a local
 # `CI=true make fuzz` explored, instead of failing one submission in many on a path nobody saw.
-seed="" runs=${RUNS:--1}
+seed="" run_limit=${RUNS:--1}
 if [ "${CI:-}" = true ]; then
-  seed="-seed=${FUZZ_SEED:-1}" runs=${RUNS:-${CI_RUNS:-40000}}
+  seed="-seed=${FUZZ_SEED:-1}" run_limit=${RUNS:-${CI_RUNS:-40000}}
   export SWIFT_DETERMINISTIC_HASHING=1
 fi
 for entry in $all; do
@@ -34,7 +34,7 @@ for entry in $all; do
     || { echo "$target: build failed (fuzz/artifacts/$target.build.log)"; status=1; continue; }
   mkdir -p ".corpus/$corpus"
   log="artifacts/$target.log"
-  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -runs="$runs" -max_len="$maxlen" \
+  if ".build/$config/$target" ".corpus/$corpus" "corpus/$corpus" -max_total_time="$seconds" -runs="$run_limit" -max_len="$maxlen" \
        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$target-" $seed >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo "$seconds")
