@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "exitlensTests",
-            dependencies: ["exitlens", "EarlyExit", "Playground"],
+            dependencies: ["exitlens", "EarlyExit", "Model", "Playground", "SafeTensors"],
             swiftSettings: engineFlags
         ),
         .testTarget(

@@ -591,7 +591,10 @@ def stage_export(args, fr, sd, Wc, out_dir):
               metadata={"format": "exitlens-exits-v1", "kind": "translator",
                         "layers": ",".join(str(l) for l in range(1, L)), "rank": str(args.rank)})
     save_file({"controller.weight": Wc.float().contiguous()}, os.path.join(out_dir, "controller.safetensors"),
-              metadata={"format": "exitlens-controller-v1", "classes": "stop,exit,continue"})
+              metadata={"format": "exitlens-controller-v1", "classes": "stop,exit,continue",
+                        # The thresholds `exitlens play`/`complete` use with this controller unless told
+                        # otherwise: EVALUATION.md's Pareto choice (stop on but rare).
+                        "tau_exit": "0.99", "tau_stop": "0.999"})
     log(f"wrote {out_dir}/exits.safetensors and controller.safetensors")
 
 

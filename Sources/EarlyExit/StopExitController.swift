@@ -22,6 +22,9 @@ public enum ExitDecision: String, Sendable, Codable {
 public struct StopExitController: Sendable {
     private let weight: FloatBuffer
     public let width: Int
+    /// The thresholds this controller was tuned for (metadata `tau_exit`, `tau_stop`): the
+    /// commands' defaults for `sec` when the user gives none. nil: the paper's 0.9 and 0.8.
+    public private(set) var recommendedThresholds: (tauExit: Float, tauStop: Float)?
 
     /// Loads `controller.safetensors` from `directory`, or returns nil when there is none.
     public static func load(directory: URL, shape: ModelShape) throws -> StopExitController? {
@@ -39,7 +42,22 @@ public struct StopExitController: Sendable {
         guard file.entry("controller.weight") != nil else {
             throw ModelError.tensor(file: name, name: "controller.weight", "missing (expected shape [3, \(shape.embeddingSize)])")
         }
-        return StopExitController(weight: try file.floats("controller.weight", shape: [3, shape.embeddingSize]), width: shape.embeddingSize)
+        var controller = StopExitController(weight: try file.floats("controller.weight", shape: [3, shape.embeddingSize]),
+                                            width: shape.embeddingSize)
+        switch (file.metadata["tau_exit"], file.metadata["tau_stop"]) {
+        case (nil, nil): break
+        case (let exit?, let stop?):
+            func threshold(_ text: String, _ field: String) throws -> Float {
+                guard let value = Float(text), value.isFinite, value > 0, value <= 2 else {
+                    throw ModelError.file(name, "metadata \(field) is '\(text)', expected a number in (0, 2]")
+                }
+                return value
+            }
+            controller.recommendedThresholds = (try threshold(exit, "tau_exit"), try threshold(stop, "tau_stop"))
+        default:
+            throw ModelError.file(name, "metadata has only one of tau_exit and tau_stop; give both or neither")
+        }
+        return controller
     }
 
     /// A controller from a row-major `[3, d]` weight (rows: stop, exit, continue).

@@ -65,7 +65,7 @@ struct Complete: ParsableCommand {
         let model = try modelOptions.load()
         let completer = Completer(model: model)
         let L = model.network.shape.layerCount
-        var configuration = try policyOptions.configuration()
+        var configuration = try policyOptions.configuration(controllerThresholds: model.earlyExit.controller?.recommendedThresholds)
         // The default policy on a model that cannot run it: full depth, said in one line (as `play` does).
         if policyOptions.policy == nil {
             do { try model.earlyExit.check(configuration.makePolicy(layerCount: L).policy) } catch {

@@ -101,7 +101,7 @@ struct Play: ParsableCommand {
         options.logPath = noLog ? nil : (log ?? (script == nil ? SessionLog.defaultPath() : nil))
         let noColorEnv = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let buffer = EditorBuffer(text: opened?.text ?? "")
-        let policy = try policyOptions.configuration()
+        let policy = try policyOptions.configuration(controllerThresholds: model.earlyExit.controller?.recommendedThresholds)
         do { try policy.validate(layerCount: model.network.shape.layerCount) } catch { throw CommandError("\(error)") }
         let info = ModelInfo(model: model)
 

@@ -38,8 +38,15 @@ struct PolicyOptions: ParsableArguments {
 
     /// The setting these options describe, `defaultKind` when `--policy` is not given. A knob the
     /// policy does not read is refused rather than silently ignored.
-    func configuration(defaultKind: PolicyKind = PolicyConfiguration.defaultKind) throws -> PolicyConfiguration {
+    /// `controllerThresholds` (the model's controller metadata) replace the paper's τ defaults; the
+    /// flags still win.
+    func configuration(defaultKind: PolicyKind = PolicyConfiguration.defaultKind,
+                       controllerThresholds: (tauExit: Float, tauStop: Float)? = nil) throws -> PolicyConfiguration {
         var c = PolicyConfiguration(policy ?? defaultKind)
+        if let t = controllerThresholds, c.knobs.contains(.tauExit) {
+            c.tauExit = t.tauExit
+            c.tauStop = t.tauStop
+        }
         func refuse(_ flag: String) -> ValidationError {
             let setting = c.kind == .speculative ? "--policy speculative --draft \(c.draft.rawValue)" : "--policy \(c.kind.rawValue)"
             return ValidationError("\(flag) does not apply to \(setting)")

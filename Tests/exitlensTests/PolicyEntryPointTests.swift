@@ -1,6 +1,8 @@
 import EarlyExit
 import Foundation
+import Model
 import Playground
+import SafeTensors
 import Testing
 @testable import exitlens
 
@@ -123,5 +125,48 @@ import Testing
         #expect(notes.isEmpty)
         // An explicit --model is kept as given.
         #expect(try Complete.parse(["--model", "somewhere", "x"]).modelOptions.model == "somewhere")
+    }
+}
+
+/// A controller file may carry the thresholds it was tuned for (metadata `tau_exit`, `tau_stop`):
+/// they replace the paper's defaults for `sec` in `complete` and `play`, and flags still win.
+@Suite struct ControllerThresholdTests {
+    func controllerFile(_ metadata: [String: String]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("controller-\(UUID().uuidString).safetensors")
+        try SafeTensorsWriter.write([.init(name: "controller.weight", shape: [3, 4], values: (0..<12).map { Float($0) / 10 })],
+                                    metadata: metadata.merging(["classes": "stop,exit,continue"]) { a, _ in a }, to: url.path)
+        return url
+    }
+
+    func load(_ metadata: [String: String]) throws -> StopExitController? {
+        let url = try controllerFile(metadata)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try StopExitController.load(url: url, shape: ModelShape(architecture: .gpt2, layerCount: 2, embeddingSize: 4, headCount: 1,
+                                                                       kvHeadCount: 1, headSize: 4, innerSize: 8, vocabularySize: 10,
+                                                                       contextLength: 16, normEpsilon: 1e-5))
+    }
+
+    @Test func metadataThresholdsBecomeTheDefaults() throws {
+        let t = try #require(try load(["tau_exit": "0.99", "tau_stop": "0.999"])?.recommendedThresholds)
+        #expect(t.tauExit == 0.99 && t.tauStop == 0.999)
+        #expect(try load([:])?.recommendedThresholds == nil)
+        let sec = try Play.parse([]).policyOptions.configuration(controllerThresholds: t)
+        #expect(sec.kind == .sec && sec.tauExit == 0.99 && sec.tauStop == 0.999)
+        let flagged = try Complete.parse(["--tau-stop", "0.5", "x"]).policyOptions.configuration(controllerThresholds: t)
+        #expect(flagged.tauExit == 0.99 && flagged.tauStop == 0.5, "a flag wins over the model's default")
+        let paper = try Play.parse([]).policyOptions.configuration()
+        #expect(paper.tauExit == 0.9 && paper.tauStop == 0.8)
+    }
+
+    @Test func malformedThresholdsAreRefusedNamingTheField() throws {
+        for (metadata, field) in [(["tau_exit": "nan", "tau_stop": "0.9"], "tau_exit"), (["tau_exit": "0.9", "tau_stop": "-1"], "tau_stop"),
+                                  (["tau_exit": "0.9"], "tau_stop")] {
+            do {
+                _ = try load(metadata)
+                Issue.record("\(metadata) loaded")
+            } catch {
+                #expect("\(error)".contains(field) && "\(error)".contains(".safetensors"), "\(error)")
+            }
+        }
     }
 }
