@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A random CodeGen with codegen-350M's shape, for benchmarks and a full-size parity check.
 
-    /work/venv/bin/python bench/codegen_random.py bench/out/codegen-350m-random
+    python3 bench/codegen_random.py bench/out/codegen-350m-random
 
 Writes a Hugging Face directory (config.json with codegen-350M-mono's numbers: 20 layers, d 1024,
 16 heads, rotary_dim 32, vocabulary 51,200, n_positions 2048; model.safetensors in F16, as the

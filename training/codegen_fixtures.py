@@ -3,7 +3,7 @@
 
 Run by hand (never in CI) from the repository root:
 
-    /work/venv/bin/python training/codegen_fixtures.py   # torch, transformers, tokenizers, safetensors
+    python3 training/codegen_fixtures.py   # torch, transformers, tokenizers, safetensors
 
 Three tiny RANDOM CodeGenForCausalLM models (Salesforce CodeGen's block: one LayerNorm feeding
 attention and MLP in parallel, fused qkv_proj in the mp_num = 4 interleaved layout, partial
