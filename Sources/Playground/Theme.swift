@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How many colours the terminal offers (NO_COLOR counts as none).
 public enum ColorMode: String, Sendable {
     case none, eight, full256, truecolor
@@ -49,6 +51,17 @@ public struct Theme: Sendable {
     /// shallower layer took, so up to 216 layers get distinct colours that still follow the ramp.
     public static func palette(layerCount: Int) -> [Int] {
         let n = max(1, layerCount)
+        // Every ghost token's style asks for it, so it is computed once per layer count: a search
+        // over the cube per layer is ~6,500 set lookups, which made a frame cost milliseconds.
+        if let known = paletteCache.withLock({ $0[n] }) { return known }
+        let out = nearestDistinctColours(layerCount: n)
+        paletteCache.withLock { $0[n] = out }
+        return out
+    }
+
+    private static let paletteCache = Mutex<[Int: [Int]]>([:])
+
+    private static func nearestDistinctColours(layerCount n: Int) -> [Int] {
         var used = Set<Int>()
         var out: [Int] = []
         out.reserveCapacity(n)
