@@ -30,8 +30,10 @@ import Foundation
 /// took is reported apart (`meanPrefillWait`), not in the latency.
 ///
 /// A burst whose characters all match the ghost text is typed through (no new request, as in
-/// the editor) and counted in `typedThrough`; a request whose completion is empty (the model
-/// ends at once) shows no ghost and is counted in `emptySuggestions`.
+/// the editor) and counted in `typedThrough`; the person then pauses, which lets the session
+/// re-fill the prefix cache with the edited file as it would for them (`idlePrefillDeadline`).
+/// A request whose completion is empty (the model ends at once) shows no ghost and is counted in
+/// `emptySuggestions`.
 public struct PlaygroundBenchmark {
     public struct Options: Sendable {
         public var placementsPerFile = 8
@@ -154,7 +156,12 @@ public struct PlaygroundBenchmark {
                         lastKey = monotonicSeconds()
                         _ = session.handle(.character(ch), now: lastKey)
                     }
-                    guard session.debounceDeadline != nil else { typedThrough += 1; continue }
+                    guard session.debounceDeadline != nil else {
+                        typedThrough += 1
+                        // The person pauses after typing through, as after reading a suggestion.
+                        if let wait = try waitForIdlePrefill(session: session, screen: screen, wakeRead: wake.read) { prefillWaits.append(wait) }
+                        continue
+                    }
                     let measured = try measure(session: session, screen: screen, wakeRead: wake.read)
                     guard let (latency, shownAt) = measured.latency, let result = measured.result else { empty += 1; continue }
                     let decode = result.tokens.dropFirst().map(\.seconds)
@@ -176,6 +183,21 @@ public struct PlaygroundBenchmark {
         report.backgroundPrefill = options.backgroundPrefill
         report.meanPrefillWait = prefillWaits.isEmpty ? nil : prefillWaits.reduce(0, +) / Double(prefillWaits.count)
         return report
+    }
+
+    /// The loop's cycle through the pause after an edit that asked for nothing, until the prefill
+    /// it starts has finished; that prefill's duration (nil when none ran).
+    private func waitForIdlePrefill(session: PlaygroundSession, screen: MemoryScreen, wakeRead: Int32) throws -> Double? {
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var scratch = [UInt8](repeating: 0, count: 256)
+        while let deadline = session.idlePrefillDeadline {
+            _ = poll(&fds, 1, Int32(max(0, min(60_000, (deadline - monotonicSeconds()) * 1000 + 1))))
+            while read(wakeRead, &scratch, scratch.count) > 0 {}
+            session.receive(session.drainWorker(), now: monotonicSeconds())
+            session.tick(now: monotonicSeconds())
+            session.render(to: screen)
+        }
+        return try waitForPrefill(session: session, screen: screen, wakeRead: wakeRead)
     }
 
     /// The loop's cycle until the session's background prefill has finished; its duration (nil

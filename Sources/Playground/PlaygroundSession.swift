@@ -80,6 +80,16 @@ public final class PlaygroundSession {
     public private(set) var prefill: PrefillProgress?
     /// When the debounce fires, and the keystroke it measures latency from.
     public private(set) var debounceDeadline: Double?
+    /// When a pause after an edit that asked for nothing (typed through the ghost, Tab, paste,
+    /// undo) re-fills the prefix cache: the next request elsewhere in the file then runs only
+    /// its own few new tokens, not everything after the edit.
+    public private(set) var idlePrefillDeadline: Double?
+    /// The buffer version the latest background prefill read.
+    private var prefilledVersion: Int?
+    /// The earliest deadline the loop must wake for (nil: sleep until a key or the worker).
+    public var nextDeadline: Double? {
+        [debounceDeadline, idlePrefillDeadline].compactMap { $0 }.min()
+    }
     private var keystrokeTime: Double = 0
     private var requestTime: Double = 0
     /// Scroll offsets of the editor (first visible line, first visible column).
@@ -125,6 +135,13 @@ public final class PlaygroundSession {
     // MARK: Keys
 
     public func handle(_ key: Key, now: Double) -> Outcome {
+        let version = buffer.version
+        let outcome = handleKey(key, now: now)
+        if buffer.version != version, options.prefillInBackground { idlePrefillDeadline = now + options.debounce }
+        return outcome
+    }
+
+    private func handleKey(_ key: Key, now: Double) -> Outcome {
         if key == .resize { return .keepGoing }
         if conflictPending { answerConflict(key); return .keepGoing }
         if showHelp {
@@ -430,6 +447,12 @@ public final class PlaygroundSession {
             debounceDeadline = nil
             startRequest(sample: 0, now: now)
         }
+        if let deadline = idlePrefillDeadline, now >= deadline {
+            idlePrefillDeadline = nil
+            // A request on its way or a suggestion still streaming re-fills when it finishes.
+            let busy = debounceDeadline != nil || suggestion.map { !$0.finished } ?? false
+            if !busy && prefilledVersion != buffer.version { startBackgroundPrefill() }
+        }
     }
 
     /// A new policy or threshold: the suggestion on screen (or the one asked for) is asked
@@ -518,6 +541,7 @@ public final class PlaygroundSession {
         if layerGridView?.job != nil { return }
         nextJob += 1
         prefill = PrefillProgress(job: nextJob)
+        prefilledVersion = buffer.version
         worker.submitPrefill(job: nextJob, text: buffer.text, reservingTokens: options.maxTokens)
     }
 

@@ -38,7 +38,7 @@ public struct TerminalLoop {
         session.render(to: screen)
         while true {
             var timeout: Int32 = -1
-            if let deadline = session.debounceDeadline {
+            if let deadline = session.nextDeadline {
                 timeout = Int32(max(0, min(60_000, (deadline - monotonicSeconds()) * 1000 + 1)))
             }
             // Look at the file on disk about once a second (a stat; the bytes only when it moved).

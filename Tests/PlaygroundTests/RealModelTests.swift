@@ -188,6 +188,39 @@ final class GatedEngine: CompletionEngine, @unchecked Sendable {
         #expect(session.prefill?.job != p.job && session.prefill?.finished == true)
     }
 
+    @Test func anEditThatAsksForNothingIsFilledAfterThePause() throws {
+        let text = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+        let session = try session(text: text)
+        defer { session.shutdown() }
+        session.startBackgroundPrefill()
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        let first = try #require(session.prefill?.job)
+        // Delete (forward) on the first line edits without asking for a suggestion.
+        let t = monotonicSeconds()
+        _ = session.handle(.delete, now: t)
+        #expect(session.debounceDeadline == nil)
+        let deadline = try #require(session.idlePrefillDeadline)
+        #expect(session.nextDeadline == deadline)
+        session.tick(now: deadline - 0.001)
+        #expect(session.prefill?.job == first, "no refill before the pause is over")
+        session.tick(now: deadline)
+        #expect(session.idlePrefillDeadline == nil)
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        #expect(session.prefill?.job != first && session.prefill?.finished == true)
+        // A request further down now runs only its last token or two again: without the refill,
+        // everything after the edit on line 1 would be run again.
+        _ = session.handle(.down, now: monotonicSeconds())
+        _ = session.handle(.down, now: monotonicSeconds())
+        _ = session.handle(.down, now: monotonicSeconds())
+        _ = session.handle(.down, now: monotonicSeconds())
+        _ = session.handle(.end, now: monotonicSeconds())
+        session.requestNow(now: monotonicSeconds())
+        #expect(session.waitForModel(timeout: 30, now: monotonicSeconds))
+        let result = try #require(session.suggestion?.result)
+        #expect(result.promptTokenCount > 12)
+        #expect(result.reusedPromptTokens >= result.promptTokenCount - 2, "\(result.reusedPromptTokens)/\(result.promptTokenCount)")
+    }
+
     @Test func progressShowsInTheStatusLineUntilDone() throws {
         let session = try session(text: "x = 1\n")
         defer { session.shutdown() }
