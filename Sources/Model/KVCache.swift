@@ -14,7 +14,7 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     public let width: Int
     public let headCount: Int
-    /// Row length of the transposed keys: capacity rounded up so 64-wide score blocks stay in bounds.
+    /// Row length of the transposed keys (`rowStride`): 64-wide score blocks stay in bounds.
     public let stride: Int
     let keys: [FloatBuffer]
     let values: [FloatBuffer]
@@ -27,13 +27,17 @@ public final class KVCache: @unchecked Sendable {
         self.capacity = capacity
         self.width = width
         self.headCount = headCount
-        let stride = (capacity + 63) & ~63
+        let stride = Self.rowStride(capacity: capacity)
         self.stride = stride
         keys = (0..<layerCount).map { _ in FloatBuffer(lazilyZeroed: stride * width) }
         values = (0..<layerCount).map { _ in FloatBuffer(lazilyZeroed: stride * width) }
     }
 
     var headSize: Int { width / headCount }
+
+    /// Capacity rounded up to 64 positions, so 64-wide score blocks stay in bounds (the cache
+    /// and each workspace's score rows use the same).
+    public static func rowStride(capacity: Int) -> Int { ((capacity + 63) & ~63) }
 
     /// Stores the keys and values (each `d` wide, all heads) of `position` in `layer`.
     @inline(__always)
@@ -69,59 +73,90 @@ public final class KVCache: @unchecked Sendable {
     public var byteCount: Int { 2 * layerCount * stride * width * 4 }
 
     /// One head of causal scaled dot-product attention: the query `q` (headSize wide) at
-    /// `position` attends over positions `0…position` of `layer`; the result goes to `out`.
-    /// `scores` needs `stride` floats of scratch.
+    /// `position` attends over positions `0…position` of `layer`'s head `h`; the result goes to
+    /// `out`. `scores` needs `stride` floats of scratch.
     public func attend(layer: Int, head h: Int, query q: UnsafePointer<Float>, position: Int,
+                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        attend(layer: layer, head: h, queries: q, queryCount: 1, position: position, scores: scores, out: out)
+    }
+
+    /// Causal attention of `queryCount` query heads that share key/value head `h` (grouped-query
+    /// attention): query `g` is at `queries + g·headSize`, its result goes to `out + g·headSize`,
+    /// its scores to `scores + g·stride` (`queryCount · stride` floats of scratch).
+    ///
+    /// Positions are walked in blocks of 64, every query of the group inside: a block of K or V
+    /// (16 KB at head size 64) comes from memory once and from L1 for the other queries, where one
+    /// pass per query read the whole context once per query (SmolLM2: 3 query heads per K/V head).
+    /// Each query's arithmetic is a one-query pass's, in the same order, so results do not depend
+    /// on the grouping.
+    public func attend(layer: Int, head h: Int, queries q: UnsafePointer<Float>, queryCount: Int, position: Int,
                        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let hs = headSize
         let count = position + 1
         let scale = 1 / Float(hs).squareRoot()
         let kt = keys[layer].pointer + h * hs * stride
-        // scores[t] = scale · Σ_j q[j]·K[j][t], 64 positions per block held in registers.
+        // scores[g][t] = scale · Σ_j q_g[j]·K[j][t], 64 positions per block held in registers.
         var t0 = 0
         while t0 < count {
-            var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
-            for j in 0..<hs {
-                let qj = Vec16(repeating: q[j] * scale)
-                let row = UnsafeRawPointer(kt + j * stride + t0)
-                a0.addProduct(qj, row.loadUnaligned(as: Vec16.self))
-                a1.addProduct(qj, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self))
-                a2.addProduct(qj, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self))
-                a3.addProduct(qj, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self))
+            for g in 0..<queryCount {
+                let qg = q + g * hs
+                var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
+                for j in 0..<hs {
+                    let qj = Vec16(repeating: qg[j] * scale)
+                    let row = UnsafeRawPointer(kt + j * stride + t0)
+                    a0.addProduct(qj, row.loadUnaligned(as: Vec16.self))
+                    a1.addProduct(qj, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self))
+                    a2.addProduct(qj, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self))
+                    a3.addProduct(qj, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self))
+                }
+                let s = UnsafeMutableRawPointer(scores + g * stride + t0)
+                s.storeBytes(of: a0, as: Vec16.self)
+                s.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self)
+                s.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self)
+                s.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self)
             }
-            let s = UnsafeMutableRawPointer(scores + t0)
-            s.storeBytes(of: a0, as: Vec16.self)
-            s.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self)
-            s.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self)
-            s.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self)
             t0 += 64
         }
-        softmax(scores, count)
-        // out = Σ_t p_t · V[t], head slice.
+        for g in 0..<queryCount { softmax(scores + g * stride, count) }
+        // out_g = Σ_t p_g,t · V[t], head slice; the running sums wait in `out` between blocks.
         let v = values[layer].pointer + h * hs
-        if hs % 16 == 0 {
-            var b = 0
-            while b < hs {
-                let lanes = min(4, (hs - b) / 16)
-                var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
-                for t in 0..<count {
-                    let p = Vec16(repeating: scores[t])
-                    let row = UnsafeRawPointer(v + t * width + b)
-                    a0.addProduct(p, row.loadUnaligned(as: Vec16.self))
-                    if lanes > 1 { a1.addProduct(p, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self)) }
-                    if lanes > 2 { a2.addProduct(p, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self)) }
-                    if lanes > 3 { a3.addProduct(p, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self)) }
-                }
-                let o = UnsafeMutableRawPointer(out + b)
-                o.storeBytes(of: a0, as: Vec16.self)
-                if lanes > 1 { o.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self) }
-                if lanes > 2 { o.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self) }
-                if lanes > 3 { o.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self) }
-                b += 64
+        guard hs % 16 == 0 else {
+            for g in 0..<queryCount {
+                let o = out + g * hs, p = scores + g * stride
+                o.update(repeating: 0, count: hs)
+                for t in 0..<count { axpy(p[t], v + t * width, o, hs) }
             }
-        } else {
-            out.update(repeating: 0, count: hs)
-            for t in 0..<count { axpy(scores[t], v + t * width, out, hs) }
+            return
+        }
+        var b = 0
+        while b < hs {
+            let lanes = min(4, (hs - b) / 16)
+            for g in 0..<queryCount { (out + g * hs + b).update(repeating: 0, count: 16 * lanes) }
+            var t0 = 0
+            while t0 < count {
+                let t1 = min(count, t0 + 64)
+                for g in 0..<queryCount {
+                    let o = UnsafeMutableRawPointer(out + g * hs + b), p = scores + g * stride
+                    var a0 = o.loadUnaligned(as: Vec16.self), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
+                    if lanes > 1 { a1 = o.loadUnaligned(fromByteOffset: 64, as: Vec16.self) }
+                    if lanes > 2 { a2 = o.loadUnaligned(fromByteOffset: 128, as: Vec16.self) }
+                    if lanes > 3 { a3 = o.loadUnaligned(fromByteOffset: 192, as: Vec16.self) }
+                    for t in t0..<t1 {
+                        let pt = Vec16(repeating: p[t])
+                        let row = UnsafeRawPointer(v + t * width + b)
+                        a0.addProduct(pt, row.loadUnaligned(as: Vec16.self))
+                        if lanes > 1 { a1.addProduct(pt, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self)) }
+                        if lanes > 2 { a2.addProduct(pt, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self)) }
+                        if lanes > 3 { a3.addProduct(pt, row.loadUnaligned(fromByteOffset: 192, as: Vec16.self)) }
+                    }
+                    o.storeBytes(of: a0, as: Vec16.self)
+                    if lanes > 1 { o.storeBytes(of: a1, toByteOffset: 64, as: Vec16.self) }
+                    if lanes > 2 { o.storeBytes(of: a2, toByteOffset: 128, as: Vec16.self) }
+                    if lanes > 3 { o.storeBytes(of: a3, toByteOffset: 192, as: Vec16.self) }
+                }
+                t0 = t1
+            }
+            b += 64
         }
     }
 }

@@ -130,16 +130,17 @@ extension Transformer {
     /// `queryWidth` values of each `ws.qkv` row; results go to `ws.attention`. Under grouped-query
     /// attention, query head `h` reads KV head `h / (headCount / kvHeadCount)`.
     public func attend(block: Int, rows: Int, firstPosition: Int, workspace ws: Workspace, cache: KVCache) {
-        let heads = shape.headCount, hs = shape.headSize, group = shape.headCount / shape.kvHeadCount
-        let qkvWidth = shape.qkvWidth, qWidth = shape.queryWidth, items = rows * heads
+        // One work item per row and key/value head: the query heads sharing it read it together.
+        let kvHeads = shape.kvHeadCount, hs = shape.headSize, group = shape.headCount / shape.kvHeadCount
+        let qkvWidth = shape.qkvWidth, qWidth = shape.queryWidth, items = rows * kvHeads
         let threads = pool.threadCount
         pool.run { worker in
             var item = worker
             while item < items {
-                let r = item / heads, h = item % heads
-                cache.attend(layer: block, head: h / group, query: ws.qkv.pointer + r * qkvWidth + h * hs,
-                             position: firstPosition + r, scores: ws.scores.pointer + worker * cache.stride,
-                             out: ws.attention.pointer + r * qWidth + h * hs)
+                let r = item / kvHeads, kv = item % kvHeads
+                cache.attend(layer: block, head: kv, queries: ws.qkv.pointer + r * qkvWidth + kv * group * hs, queryCount: group,
+                             position: firstPosition + r, scores: ws.scores.pointer + worker * group * cache.stride,
+                             out: ws.attention.pointer + r * qWidth + kv * group * hs)
                 item += threads
             }
         }
@@ -188,7 +189,7 @@ public final class Workspace: @unchecked Sendable {
     public let inner: FloatBuffer
     /// SwiGLU's product `silu(gate) · up` (`innerSize` per row; unused by GPT-2).
     public let gated: FloatBuffer
-    /// Attention scores, one context-long row per thread.
+    /// Attention scores, one context-long row per query head of a key/value group, per thread.
     public let scores: FloatBuffer
     /// Rotary cosines and sines of one position (`headSize / 2` each), and which position they are
     /// for: every block of a decoded token reuses them instead of recomputing 2·headSize/2 sin/cos.
@@ -207,7 +208,7 @@ public final class Workspace: @unchecked Sendable {
         projected = FloatBuffer(count: rows * d)
         inner = FloatBuffer(count: rows * shape.innerSize * (shape.gatedMLP ? 2 : 1))
         gated = FloatBuffer(count: shape.gatedMLP ? rows * shape.innerSize : 0)
-        scores = FloatBuffer(count: max(1, threads) * ((capacity + 63) & ~63))
+        scores = FloatBuffer(count: max(1, threads) * max(1, shape.headCount / max(1, shape.kvHeadCount)) * KVCache.rowStride(capacity: capacity))
         cos = FloatBuffer(count: shape.headSize / 2)
         sin = FloatBuffer(count: shape.headSize / 2)
         logits = FloatBuffer(count: shape.vocabularySize)
