@@ -130,18 +130,40 @@ extension Transformer {
     /// `queryWidth` values of each `ws.qkv` row; results go to `ws.attention`. Under grouped-query
     /// attention, query head `h` reads KV head `h / (headCount / kvHeadCount)`.
     public func attend(block: Int, rows: Int, firstPosition: Int, workspace ws: Workspace, cache: KVCache) {
-        // One work item per row and key/value head: the query heads sharing it read it together.
-        let kvHeads = shape.kvHeadCount, hs = shape.headSize, group = shape.headCount / shape.kvHeadCount
-        let qkvWidth = shape.qkvWidth, qWidth = shape.queryWidth, items = rows * kvHeads
+        // Each thread takes a contiguous share of the rows × query heads, of equal cost (a row at
+        // position p attends over p + 1 positions), and attends, per row, the heads of its share
+        // that use the same K/V head together: they read it once. Equal shares keep a decode step
+        // balanced (SmolLM2: 9 heads in 3 groups, 2 threads: 5 + 4 heads, where one item per group
+        // would give one thread 2 groups and the other 1) and a prefill too (later rows cost more).
+        let heads = shape.headCount, hs = shape.headSize, group = shape.headCount / shape.kvHeadCount
+        let qkvWidth = shape.qkvWidth, qWidth = shape.queryWidth, items = rows * heads
         let threads = pool.threadCount
+        // Cost of the items before flat index i (row-major over rows × heads).
+        func cost(before i: Int) -> Int {
+            let r = i / heads, k = i % heads, p = firstPosition + 1
+            return heads * (r * p + r * (r - 1) / 2) + k * (p + r)
+        }
+        // The first item whose preceding cost reaches a `part / threads` share.
+        func boundary(_ part: Int) -> Int {
+            let target = cost(before: items) / threads * part + cost(before: items) % threads * part / threads
+            var lo = 0, hi = items
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if cost(before: mid) < target { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
         pool.run { worker in
-            var item = worker
-            while item < items {
-                let r = item / kvHeads, kv = item % kvHeads
-                cache.attend(layer: block, head: kv, queries: ws.qkv.pointer + r * qkvWidth + kv * group * hs, queryCount: group,
-                             position: firstPosition + r, scores: ws.scores.pointer + worker * group * cache.stride,
-                             out: ws.attention.pointer + r * qWidth + kv * group * hs)
-                item += threads
+            var item = worker == 0 ? 0 : boundary(worker)
+            let end = worker == threads - 1 ? items : boundary(worker + 1)
+            let scores = ws.scores.pointer + worker * group * cache.stride
+            while item < end {
+                let r = item / heads, h = item % heads, kv = h / group
+                // This head and the following ones of the same group, within the share.
+                let n = min(end - item, (kv + 1) * group - h)
+                cache.attend(layer: block, head: kv, queries: ws.qkv.pointer + r * qkvWidth + h * hs, queryCount: n,
+                             position: firstPosition + r, scores: scores, out: ws.attention.pointer + r * qWidth + h * hs)
+                item += n
             }
         }
     }
