@@ -18,6 +18,14 @@ public enum BenchReportFormatter {
         for d in r.decode {
             lines.append(String(format: "%7d  %7d  %17.3f  %14.3f  %10.3f", d.threads, d.context, d.msPerTokenMedian, d.msPerTokenP95, d.boundMs))
         }
+        if !r.passes.isEmpty {
+            lines.append("")
+            lines.append("one full-depth pass over r rows (all logits; a verification of r − 1 drafts)")
+            lines.append("threads  context  rows  ms (median)  single-token steps")
+            for p in r.passes {
+                lines.append(String(format: "%7d  %7d  %4d  %11.3f  %18.2f", p.threads, p.context, p.rows, p.msMedian, p.steps))
+            }
+        }
         lines.append(String(format: "peak RSS: %.1f MB", Double(r.peakRSSBytes) / 1e6))
         return lines.joined(separator: "\n")
     }

@@ -18,7 +18,21 @@ public struct DecodeBenchmark: Sendable {
         public var decodeTokens: Int = 32
         public var repeats: Int = 5
         public var prefillLength: Int = 512
+        /// Row counts of one full-depth pass with every row's logits (a speculative verification of
+        /// rows − 1 drafts), measured against a one-token decode step at `passContext`; empty: none.
+        public var passRows: [Int] = []
+        public var passContext: Int = 256
         public init() {}
+    }
+
+    /// One full-depth pass over `rows` tokens (all logits), against a decode step at the same context.
+    public struct PassRow: Sendable, Codable {
+        public var threads: Int
+        public var context: Int
+        public var rows: Int
+        public var msMedian: Double
+        /// The pass ÷ a one-token decode step at the same context (medians).
+        public var steps: Double
     }
 
     /// Decode latency at one context length and thread count.
@@ -49,6 +63,7 @@ public struct DecodeBenchmark: Sendable {
         public var bandwidthGBps: [String: Double]
         public var prefill: [PrefillRow]
         public var decode: [DecodeRow]
+        public var passes: [PassRow] = []
         public var peakRSSBytes: Int
     }
 
@@ -66,6 +81,9 @@ public struct DecodeBenchmark: Sendable {
 
         var prefillTimes = [[Double]](repeating: [], count: models.count)
         var decodeTimes = [[[Double]]](repeating: [[Double]](repeating: [], count: contexts.count), count: models.count)
+        let passContext = min(options.passContext, config.contextLength)
+        let passRows = options.passRows.filter { $0 >= 1 && $0 < passContext }
+        var passTimes = [[[Double]]](repeating: [[Double]](repeating: [], count: passRows.count + 1), count: models.count)
         // One cache per model for the whole run, as a completion session keeps one: its pages become
         // resident when first written (lazily zeroed), which a fresh cache per measurement would time.
         let caches = models.map { $0.makeCache() }
@@ -88,6 +106,19 @@ public struct DecodeBenchmark: Sendable {
                         _ = try model.decode(prompt[context - steps + step], cache: cache, workspace: ws)
                         decodeTimes[m][c].append(elapsedSeconds(since: t0))
                     }
+                }
+                // Passes over r rows ending at passContext, each after a one-token step there
+                // (slot 0), alternated so both see the same machine.
+                for (i, rows) in passRows.enumerated() {
+                    cache.truncate(to: 0)
+                    _ = try model.prefill(Array(prompt.prefix(passContext - 1)), cache: cache)
+                    let t0 = DispatchTime.now()
+                    _ = try model.decode(prompt[passContext - 1], cache: cache, workspace: ws)
+                    passTimes[m][0].append(elapsedSeconds(since: t0))
+                    cache.truncate(to: passContext - rows)
+                    let t1 = DispatchTime.now()
+                    _ = try model.prefill(Array(prompt[(passContext - rows)..<passContext]), cache: cache, allLogits: true)
+                    passTimes[m][i + 1].append(elapsedSeconds(since: t1))
                 }
             }
         }
@@ -114,10 +145,19 @@ public struct DecodeBenchmark: Sendable {
             PrefillRow(threads: model.pool.threadCount, tokens: promptLength,
                        tokensPerSecond: Double(promptLength) / quantile(prefillTimes[m], 0.5))
         }
+        var passes: [PassRow] = []
+        for (m, model) in models.enumerated() where !passRows.isEmpty {
+            let step = quantile(passTimes[m][0], 0.5)
+            for (i, rows) in passRows.enumerated() {
+                let t = quantile(passTimes[m][i + 1], 0.5)
+                passes.append(PassRow(threads: model.pool.threadCount, context: passContext, rows: rows,
+                                      msMedian: t * 1e3, steps: t / step))
+            }
+        }
         return Report(machine: .current(), model: modelName, layers: config.layerCount, width: config.embeddingSize,
                       heads: config.headCount, vocabulary: config.vocabularySize,
                       precision: network.weightFormat, weightBytesPerToken: weightBytes,
-                      bandwidthGBps: bandwidth, prefill: prefillRows, decode: decodeRows, peakRSSBytes: peak)
+                      bandwidthGBps: bandwidth, prefill: prefillRows, decode: decodeRows, passes: passes, peakRSSBytes: peak)
     }
 
     /// Best-of-five streaming read bandwidth over a 256 MiB buffer (far larger than any cache), GB/s.

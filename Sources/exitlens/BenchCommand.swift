@@ -20,6 +20,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("thread-counts"), help: "Thread counts to compare, comma-separated, measured interleaved.")
     var threadCounts: String = "1,2"
 
+    @Option(name: .customLong("pass-rows"), help: "Also time one full-depth pass over each of these row counts (a speculative verification of r − 1 drafts) at context 256, in single-token steps, e.g. 1,2,3,5.")
+    var passRows: String?
+
     @Option(help: "Tokens decoded per measurement.")
     var tokens: Int = 32
 
@@ -61,6 +64,7 @@ struct Bench: ParsableCommand {
         var options = DecodeBenchmark.Options()
         options.contexts = try parseList(contexts, "--contexts")
         options.threads = try parseList(threadCounts, "--thread-counts")
+        if let passRows { options.passRows = try parseList(passRows, "--pass-rows") }
         options.decodeTokens = max(1, tokens)
         options.repeats = max(1, repeats)
         // Only the network is needed: benchmark models need not ship a tokenizer.

@@ -71,6 +71,10 @@ if echo "$json" | grep -q '"id"' && echo "$json" | grep -q '"seconds"'; then ok;
 # bench runs on the fixture model.
 if "$bin" bench --model "$fixture" --contexts 16 --thread-counts 1,2 --tokens 4 --repeats 1 >"$work/bench" 2>/dev/null \
    && grep -q "ms/token" "$work/bench"; then ok; else fail "bench: $(cat "$work/bench")"; fi
+# --pass-rows times one full-depth pass per row count (the cost of a speculative verification).
+passes=$("$bin" bench --model "$fixture" --contexts 16 --thread-counts 1 --tokens 2 --repeats 1 --pass-rows 1,2,3 --json 2>/dev/null \
+         | python3 -c 'import json,sys; print([(p["rows"], p["steps"] > 0) for p in json.load(sys.stdin)["passes"]])')
+if [ "$passes" = "[(1, True), (2, True), (3, True)]" ]; then ok; else fail "bench --pass-rows: $passes"; fi
 
 d=$(broken truncated); head -c 5000 "$fixture/model.safetensors" >"$d/model.safetensors"
 expect_error truncated "model.safetensors" "$bin" complete --model "$d" x
