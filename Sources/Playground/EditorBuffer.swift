@@ -73,8 +73,13 @@ public struct EditorBuffer: Sendable {
     public var lineCount: Int { lines.count }
     public func length(ofLine i: Int) -> Int { lines[i].count }
 
-    /// Up to `limit` characters before the cursor: the prompt for a completion. Only the
-    /// lines needed are joined, so a 10 MB file costs no more than a small one.
+    /// Prompt starts snap to multiples of this many lines (unless the file's start fits).
+    public static let promptAnchorLines = 16
+
+    /// Up to `limit` characters before the cursor: the prompt for a completion. It starts at the
+    /// beginning of a line (`promptStartLine`), so the prompts of nearby cursor positions start at
+    /// the same place and share the prefix cache; only a cursor line longer than `limit` on its
+    /// own is cut. Only the lines needed are joined, so a 10 MB file costs no more than a small one.
     public func textBeforeCursor(limit: Int = 6000) -> String {
         let first = promptStartLine(limit: limit)
         var pieces = lines[first..<cursor.line].map { $0 }
@@ -83,16 +88,36 @@ public struct EditorBuffer: Sendable {
         return joined.count > limit ? String(joined.suffix(limit)) : joined
     }
 
-    /// The first line the prompt needs: lines are taken back from the cursor until `limit`
-    /// characters are reached, so the work is bounded by the limit, not by the file.
-    func promptStartLine(limit: Int) -> Int {
+    /// The first line of the prompt: the earliest line from which the text up to the cursor fits
+    /// in `limit` characters, moved down to a multiple of `promptAnchorLines` unless it is the
+    /// file's first. A start that slid with the cursor (the last `limit` characters) shared no
+    /// prefix with the previous request in a file longer than the limit, so every request there
+    /// ran its whole prompt again (4 s on a 27 KB file). Lines are taken back from the cursor
+    /// only until the limit, so the work is bounded by the limit, not by the file.
+    public func promptStartLine(limit: Int) -> Int {
         var total = cursor.column
         var i = cursor.line
-        while i > 0 && total < limit {
+        while i > 0 && total + lines[i - 1].count + 1 <= limit {
             i -= 1
             total += lines[i].count + 1
         }
-        return i
+        guard i > 0 else { return 0 }
+        let a = Self.promptAnchorLines
+        return min(cursor.line, (i + a - 1) / a * a)
+    }
+
+    /// What a background prefill fills for the cursor's prompt window: whole lines from
+    /// `promptStartLine` until `limit` characters (or the end of the file). Every prompt whose
+    /// start is that line begins with this text, whichever line of the window the cursor is on.
+    public func promptWindow(limit: Int = 6000) -> (startLine: Int, text: String) {
+        let start = promptStartLine(limit: limit)
+        var end = start, total = 0
+        while end < lines.count && (end == start || total + lines[end].count + 1 <= limit) {
+            total += lines[end].count + 1
+            end += 1
+        }
+        let text = lines[start..<end].joined(separator: "\n") + (end < lines.count ? "\n" : "")
+        return (start, text)
     }
 
     /// The character right after the cursor on its line, if any.

@@ -7,13 +7,16 @@ public struct ModelInfo: Sendable {
     public var layerCount: Int
     public var embeddingSize: Int
     public var parameterCount: Int
+    /// Positions the model attends over (sizes the prompt).
+    public var contextLength: Int
     public var hasExitHeads: Bool
     public var hasController: Bool
     public var tokenText: @Sendable (Int) -> String
 
-    public init(name: String, layerCount: Int, embeddingSize: Int, parameterCount: Int,
+    public init(name: String, layerCount: Int, embeddingSize: Int, parameterCount: Int, contextLength: Int = 2048,
                 hasExitHeads: Bool, hasController: Bool, tokenText: @escaping @Sendable (Int) -> String) {
         self.name = name
+        self.contextLength = contextLength
         self.layerCount = layerCount
         self.embeddingSize = embeddingSize
         self.parameterCount = parameterCount
@@ -30,7 +33,7 @@ public struct ModelInfo: Sendable {
         let tokenizer = model.tokenizer
         self.init(name: model.name, layerCount: c.layerCount, embeddingSize: d,
                   parameterCount: c.vocabularySize * d + c.contextLength * d + c.layerCount * perBlock + 2 * d,
-                  hasExitHeads: model.earlyExit.heads != nil, hasController: model.earlyExit.controller != nil,
+                  contextLength: c.contextLength, hasExitHeads: model.earlyExit.heads != nil, hasController: model.earlyExit.controller != nil,
                   tokenText: { tokenizer.decodeText([$0]) })
     }
 

@@ -30,8 +30,9 @@ import Foundation
 /// took is reported apart (`meanPrefillWait`), not in the latency.
 ///
 /// A burst whose characters all match the ghost text is typed through (no new request, as in
-/// the editor) and counted in `typedThrough`; the person then pauses, which lets the session
-/// re-fill the prefix cache with the edited file as it would for them (`idlePrefillDeadline`).
+/// the editor) and counted in `typedThrough`. The person pauses after typing through and after
+/// moving to a line (to read it), which lets the session re-fill the prefix cache with the
+/// edited file or the new part of a long file, as it would for them (`idlePrefillDeadline`).
 /// A request whose completion is empty (the model ends at once) shows no ghost and is counted in
 /// `emptySuggestions`.
 public struct PlaygroundBenchmark {
@@ -147,6 +148,9 @@ public struct PlaygroundBenchmark {
                 while session.buffer.cursor.line < line { _ = session.handle(.down, now: monotonicSeconds()) }
                 while session.buffer.cursor.line > line { _ = session.handle(.up, now: monotonicSeconds()) }
                 _ = session.handle(.end, now: monotonicSeconds())
+                // The person reads the line they moved to; in a file longer than the prompt the
+                // session re-fills the cursor's window meanwhile (nothing when the window is the same).
+                if let wait = try waitForIdlePrefill(session: session, screen: screen, wakeRead: wake.read) { prefillWaits.append(wait) }
                 let tail = Array(lines[line].suffix(perPlacement))
                 for _ in tail { _ = session.handle(.backspace, now: monotonicSeconds()) }
                 for burst in 0..<max(1, options.bursts) {

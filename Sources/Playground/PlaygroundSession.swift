@@ -13,8 +13,9 @@ public struct PlaygroundOptions: Sendable {
     public var theme = Theme(mode: .full256)
     /// Where every shown suggestion is recorded (nil: not recorded).
     public var logPath: String?
-    /// Pre-fill the file into the prefix KV cache in the background when it opens, and again
-    /// after each suggestion (the text after the cursor), so a request runs only what changed.
+    /// Pre-fill the cursor's prompt window into the prefix KV cache in the background when the
+    /// file opens, after each suggestion and after a pause that follows an edit or a move to
+    /// another part of the file, so a request runs only what changed.
     public var prefillInBackground = false
     public init() {}
 }
@@ -84,8 +85,13 @@ public final class PlaygroundSession {
     /// undo) re-fills the prefix cache: the next request elsewhere in the file then runs only
     /// its own few new tokens, not everything after the edit.
     public private(set) var idlePrefillDeadline: Double?
-    /// The buffer version the latest background prefill read.
-    private var prefilledVersion: Int?
+    /// What the latest background prefill read: the buffer version and the prompt window's first line.
+    private var prefilled: (version: Int, startLine: Int)?
+
+    /// Characters of text before the cursor a prompt takes: 6,000, or ~3 per token of the
+    /// context less the completion where that is fewer, so the prompt's tokens fit and the
+    /// engine need not cut its start (which would move it, and lose the prefix cache).
+    public var promptLimit: Int { min(6000, max(512, 3 * (model.contextLength - options.maxTokens))) }
     /// The earliest deadline the loop must wake for (nil: sleep until a key or the worker).
     public var nextDeadline: Double? {
         [debounceDeadline, idlePrefillDeadline].compactMap { $0 }.min()
@@ -135,9 +141,13 @@ public final class PlaygroundSession {
     // MARK: Keys
 
     public func handle(_ key: Key, now: Double) -> Outcome {
-        let version = buffer.version
+        guard options.prefillInBackground else { return handleKey(key, now: now) }
+        let version = buffer.version, start = buffer.promptStartLine(limit: promptLimit)
         let outcome = handleKey(key, now: now)
-        if buffer.version != version, options.prefillInBackground { idlePrefillDeadline = now + options.debounce }
+        // An edit, or a move to another part of a long file (the prompt starts elsewhere).
+        if buffer.version != version || buffer.promptStartLine(limit: promptLimit) != start {
+            idlePrefillDeadline = now + options.debounce
+        }
         return outcome
     }
 
@@ -451,7 +461,8 @@ public final class PlaygroundSession {
             idlePrefillDeadline = nil
             // A request on its way or a suggestion still streaming re-fills when it finishes.
             let busy = debounceDeadline != nil || suggestion.map { !$0.finished } ?? false
-            if !busy && prefilledVersion != buffer.version { startBackgroundPrefill() }
+            let current = (version: buffer.version, startLine: buffer.promptStartLine(limit: promptLimit))
+            if !busy && !(prefilled.map { $0 == current } ?? false) { startBackgroundPrefill() }
         }
     }
 
@@ -513,7 +524,7 @@ public final class PlaygroundSession {
         let line = buffer.lines[buffer.cursor.line]
         var s = Suggestion(job: nextJob, context: SuggestionContext(lineBefore: String(line.prefix(buffer.cursor.column)),
                                                                     lineAfter: String(line.dropFirst(buffer.cursor.column))))
-        s.prompt = buffer.textBeforeCursor()
+        s.prompt = buffer.textBeforeCursor(limit: promptLimit)
         s.alternative = sample
         s.policy = knobs.kind.rawValue
         s.setting = knobs.summary.replacingOccurrences(of: "▸", with: "")
@@ -530,9 +541,10 @@ public final class PlaygroundSession {
         worker.submit(job: nextJob, request: request)
     }
 
-    /// Queues a prefill of the whole buffer into the prefix cache (a file just opened, or the
-    /// text after the cursor once a suggestion is done). A request cancels it at its next chunk
-    /// and reuses what it filled.
+    /// Queues a prefill of the cursor's prompt window (`EditorBuffer.promptWindow`: the whole of a
+    /// short file) into the prefix cache: a file just opened, a suggestion done, a pause after an
+    /// edit or after moving to another part of a long file. A request cancels it at its next
+    /// chunk and reuses what it filled.
     public func startBackgroundPrefill() {
         guard options.prefillInBackground, readOnlyReason == nil, let worker else { return }
         // The comparison's full run or the grid's pass may be queued behind the ghost; a prefill
@@ -541,8 +553,9 @@ public final class PlaygroundSession {
         if layerGridView?.job != nil { return }
         nextJob += 1
         prefill = PrefillProgress(job: nextJob)
-        prefilledVersion = buffer.version
-        worker.submitPrefill(job: nextJob, text: buffer.text, reservingTokens: options.maxTokens)
+        let window = buffer.promptWindow(limit: promptLimit)
+        prefilled = (buffer.version, window.startLine)
+        worker.submitPrefill(job: nextJob, text: window.text, reservingTokens: options.maxTokens)
     }
 
     /// A view's job must not wait behind a long prefill (a request would cancel it anyway).

@@ -77,7 +77,36 @@ import Testing
         var b = EditorBuffer(text: "one\ntwo\nthree")
         b.move(to: TextPosition(line: 2, column: 2))
         #expect(b.textBeforeCursor() == "one\ntwo\nth")
-        #expect(b.textBeforeCursor(limit: 5) == "wo\nth")
+        // Whole lines only, from a line that is the file's first or a multiple of 16: "one\ntwo\n"
+        // does not fit in 5 characters, so only the cursor line's "th" is left.
+        #expect(b.textBeforeCursor(limit: 5) == "th")
+        #expect(b.textBeforeCursor(limit: 10) == "one\ntwo\nth")
+        // A cursor line longer than the limit on its own is cut.
+        #expect(b.textBeforeCursor(limit: 1) == "h")
+    }
+
+    /// In a file longer than the prompt limit, nearby cursor positions share the prompt's start
+    /// (so the prefix cache serves them), and the background prefill's window starts there too.
+    @Test func promptStartIsStableInALongFile() {
+        let text = (0..<1000).map { "value_\($0) = compute(\($0))  # line \($0)" }.joined(separator: "\n")
+        var b = EditorBuffer(text: text)
+        var starts = Set<Int>()
+        for line in 500..<508 {
+            b.move(to: TextPosition(line: line, column: 10))
+            let start = b.promptStartLine(limit: 6000)
+            starts.insert(start)
+            #expect(start % EditorBuffer.promptAnchorLines == 0 && start > 0 && start < line)
+            let prompt = b.textBeforeCursor(limit: 6000)
+            #expect(prompt.count <= 6000)
+            #expect(prompt.hasPrefix(b.lines[start] + "\n"))
+            let window = b.promptWindow(limit: 6000)
+            #expect(window.startLine == start && window.text.count <= 6000 + 1)
+            #expect(window.text.hasPrefix(String(prompt.dropLast(10))), "the prompt is the window's text up to the cursor")
+        }
+        #expect(starts.count <= 2, "8 consecutive lines should cross at most one anchor: \(starts.sorted())")
+        // The top of the file starts at line 0 however long the file is.
+        b.move(to: TextPosition(line: 3, column: 0))
+        #expect(b.promptStartLine(limit: 6000) == 0 && b.promptWindow(limit: 6000).startLine == 0)
     }
 
     @Test func verticalMovesKeepThePreferredColumn() {

@@ -86,6 +86,15 @@ final class ScriptedEngine: CompletionEngine, @unchecked Sendable {
     var requests: [CompletionRequest] { lock.withLock { _requests } }
     private var _gridRequests: [LayerGridRequest] = []
     var gridRequests: [LayerGridRequest] { lock.withLock { _gridRequests } }
+    private var _prefills: [String] = []
+    /// Texts of the background prefills asked for, in order.
+    var prefills: [String] { lock.withLock { _prefills } }
+
+    func prefill(_ text: String, reservingTokens: Int, chunkSize: Int, cancellation: CancellationFlag?,
+                 progress: (Int, Int) -> Void) throws -> PrefixFill {
+        lock.withLock { _prefills.append(text) }
+        return PrefixFill(tokens: text.count, reused: 0, seconds: 0)
+    }
 
     init(tokens: [GeneratedToken], stop: TokenTrace? = nil, hold: Bool = false) {
         self.tokens = tokens

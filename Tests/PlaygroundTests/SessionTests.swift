@@ -179,3 +179,42 @@ import Testing
         }
     }
 }
+
+/// In a file longer than the prompt, the background prefill follows the cursor's prompt window,
+/// and a request there starts where the filled text starts (so the prefix cache serves it).
+@Suite struct PromptWindowPrefillTests {
+    @Test func movingToAnotherPartOfALongFileRefillsItsWindow() throws {
+        let text = (0..<1000).map { "value_\($0) = compute(\($0))  # line \($0)" }.joined(separator: "\n")
+        let engine = ScriptedEngine(tokens: [Fixtures.token(7, "x", layer: 3)])
+        var options = PlaygroundOptions()
+        options.prefillInBackground = true
+        let worker = CompletionWorker(engine: engine) {}
+        let session = PlaygroundSession(buffer: EditorBuffer(text: text), path: nil, model: Fixtures.model,
+                                        worker: worker, options: options, policy: .full)
+        defer { session.shutdown() }
+        session.startBackgroundPrefill()
+        #expect(session.waitForModel(timeout: 10, now: { 0 }))
+        #expect(engine.prefills.count == 1 && engine.prefills[0].hasPrefix("value_0 ="))
+        #expect(engine.prefills[0].count <= session.promptLimit + 1, "a window, not the whole file")
+        // Moving (no edit) to line 600 puts the prompt's start elsewhere: after the pause, a refill.
+        for _ in 0..<600 { _ = session.handle(.down, now: 1) }
+        let deadline = try #require(session.idlePrefillDeadline)
+        session.tick(now: deadline)
+        #expect(session.waitForModel(timeout: 10, now: { deadline }))
+        let start = session.buffer.promptStartLine(limit: session.promptLimit)
+        #expect(start > 0 && start % EditorBuffer.promptAnchorLines == 0)
+        let refill = try #require(engine.prefills.last)
+        #expect(engine.prefills.count == 2 && refill.hasPrefix("value_\(start) ="))
+        // Moving one line further keeps the window (no refill asked for).
+        _ = session.handle(.down, now: 2)
+        if session.buffer.promptStartLine(limit: session.promptLimit) == start { #expect(session.idlePrefillDeadline == nil) }
+        // A request here starts with the filled text.
+        session.requestNow(now: 3)
+        #expect(session.waitForModel(timeout: 10, now: { 3 }))
+        let prompt = try #require(engine.requests.last?.prompt)
+        let line = session.buffer.cursor.line
+        #expect(prompt.hasPrefix("value_\(start) ="))
+        #expect(refill.hasPrefix(prompt) || line >= start + refill.split(separator: "\n").count,
+                "the prompt is the filled window up to the cursor")
+    }
+}
