@@ -2,9 +2,10 @@ import Kernels
 
 /// Keys and values of every past position, per layer: what attention reads.
 ///
-/// Keys are stored transposed per head (`[head][headSize][stride]`), so the
-/// scores of one query against all positions are a sequence of contiguous
-/// vector FMAs with no horizontal sums. Values are stored by position
+/// Keys are stored transposed per head in tiles of 64 positions
+/// (`[head][stride / 64][headSize][64]`), so the scores of one query against
+/// 64 positions are contiguous vector FMAs with no horizontal sums, over one
+/// contiguous 16 KB tile (at head size 64). Values are stored by position
 /// (`[stride][d]`), so the weighted sum is contiguous too. `length` counts
 /// committed positions; rows at or past it are scratch. Rolling back
 /// (speculative decoding, an edit earlier in the buffer) is just lowering `length`.
@@ -35,6 +36,15 @@ public final class KVCache: @unchecked Sendable {
 
     var headSize: Int { width / headCount }
 
+    /// Where key element `i` (head i / headSize, lane i % headSize) of position 0 lives; position p
+    /// adds (p / 64)·64·headSize + p % 64. Keys are transposed in tiles of 64 positions, so a score
+    /// block (64 positions × headSize lanes) is one contiguous 16 KB read that the prefetcher
+    /// streams; rows a whole context apart were 64 separate strided streams per block.
+    @inline(__always) private func keyIndex(_ i: Int) -> Int {
+        let hs = headSize
+        return (i / hs) * hs * stride + (i % hs) * 64
+    }
+
     /// Capacity rounded up to 64 positions, so 64-wide score blocks stay in bounds (the cache
     /// and each workspace's score rows use the same).
     public static func rowStride(capacity: Int) -> Int { ((capacity + 63) & ~63) }
@@ -43,14 +53,18 @@ public final class KVCache: @unchecked Sendable {
     @inline(__always)
     public func store(layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
         let kt = keys[layer].pointer
-        // Key element (head h, lane j) lives at row h*headSize + j, column `position`.
-        for i in 0..<width { kt[i * stride + position] = k[i] }
+        let hs = headSize, base = (position >> 6) * 64 * hs + (position & 63)
+        for h in 0..<headCount {
+            let dst = kt + h * hs * stride + base, src = k + h * hs
+            for j in 0..<hs { dst[j * 64] = src[j] }
+        }
         (values[layer].pointer + position * width).update(from: v, count: width)
     }
 
     /// The key of `position` in `layer` (all heads), gathered; for tests and state-copy checks.
     public func key(layer: Int, position: Int) -> [Float] {
-        (0..<width).map { keys[layer].pointer[$0 * stride + position] }
+        let base = (position >> 6) * 64 * headSize + (position & 63)
+        return (0..<width).map { keys[layer].pointer[keyIndex($0) + base] }
     }
 
     /// The value of `position` in `layer` (all heads); for tests and state-copy checks.
@@ -103,7 +117,7 @@ public final class KVCache: @unchecked Sendable {
                 var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
                 for j in 0..<hs {
                     let qj = Vec16(repeating: qg[j] * scale)
-                    let row = UnsafeRawPointer(kt + j * stride + t0)
+                    let row = UnsafeRawPointer(kt + t0 * hs + j * 64)
                     a0.addProduct(qj, row.loadUnaligned(as: Vec16.self))
                     a1.addProduct(qj, row.loadUnaligned(fromByteOffset: 64, as: Vec16.self))
                     a2.addProduct(qj, row.loadUnaligned(fromByteOffset: 128, as: Vec16.self))
