@@ -400,6 +400,13 @@ gemm_format(int format, const uint8_t *w, long blocks, const int8_t *q, const fl
             __m256 even[ROW_TILE], odd[ROW_TILE];
             for (long r = 0; r < tile; r++) even[r] = odd[r] = _mm256_setzero_ps();
             for (long b = 0; b < blocks; b++) {
+                /* The first pass over a group streams it from memory: prefetch as the one-row
+                 * path does (cold, 576→1536 Q4_1, one thread: 2 rows 41–45 µs against 53–72
+                 * without, 3 rows 45–55 against 58–83). */
+                if (r0 == 0) {
+                    const char *ahead = (const char *)(p + b * gb) + PREFETCH_DISTANCE;
+                    for (long line = 0; line < gb; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+                }
                 block_rows(format, p + b * gb, q + r0 * n + 32 * b, n, d + r0 * blocks + b, s + r0 * blocks + b,
                            blocks, tile, b % 2 == 0 ? even : odd);
             }
