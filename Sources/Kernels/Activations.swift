@@ -8,7 +8,7 @@
 public func exp16(_ x: Vec16) -> Vec16 {
     // Written with plain lane-wise arithmetic only: the generic SIMD `rounded`
     // and Int32 conversions compile to scalar library calls.
-    let clamped = pointwiseMax(pointwiseMin(x, Vec16(repeating: 88.3)), Vec16(repeating: -87.3))
+    let clamped = lanewiseMax(lanewiseMin(x, Vec16(repeating: 88.3)), Vec16(repeating: -87.3))
     // Adding 1.5·2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
     let magic = Vec16(repeating: 12582912)
     let shifted = clamped * 1.44269504088896341 + magic
@@ -57,11 +57,10 @@ func tanhScalar(_ z: Float) -> Float {
 /// Numerically stable softmax in place over `n` elements.
 public func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     guard n > 0 else { return }
-    // The maximum 16 lanes at a time (a scalar loop that Swift does not vectorise was ~1 ns per
-    // attention score); max is exact, so the result is the scalar loop's.
+    // The maximum 16 lanes at a time; max is exact, so the result is the scalar loop's.
     var mv16 = Vec16(repeating: -Float.infinity)
     var i = 0
-    while i + 16 <= n { mv16 = pointwiseMax(mv16, load16(x + i)); i += 16 }
+    while i + 16 <= n { mv16 = lanewiseMax(mv16, load16(x + i)); i += 16 }
     var m = mv16.max()
     while i < n { m = max(m, x[i]); i += 1 }
     var sum: Float = 0
