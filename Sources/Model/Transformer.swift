@@ -106,7 +106,9 @@ extension Transformer {
         var output = PrefillOutput(logits: [], hiddenStates: captureHidden ? Array(repeating: [], count: shape.layerCount) : [])
         if tokens.isEmpty { return output }
         let ws = Workspace(shape: shape, rows: min(max(1, chunkSize), tokens.count), capacity: cache.capacity, threads: pool.threadCount)
-        let logits = FloatBuffer(count: V)
+        // Every row's logits (a verification) come from one product over the rows: the head's
+        // weights (a third of SmolLM2's bytes) are read once per chunk, not once per row.
+        let logits = FloatBuffer(count: (allLogits ? ws.rows : 1) * V)
         var start = 0
         while start < tokens.count {
             let n = min(ws.rows, tokens.count - start)
@@ -116,8 +118,12 @@ extension Transformer {
                 forward(block: block, rows: n, firstPosition: p0, workspace: ws, cache: cache)
                 if captureHidden { output.hiddenStates[block] += UnsafeBufferPointer(start: ws.residual.pointer, count: n * d) }
             }
-            for r in 0..<n where allLogits || start + r == tokens.count - 1 {
-                finalLogits(ws.residual.pointer + r * d, into: logits.pointer, workspace: ws)
+            if allLogits {
+                for r in 0..<n { finalNorm(ws.residual.pointer + r * d, into: ws.normed.pointer + r * d) }
+                head.gemm(ws.normed.pointer, rows: n, logits.pointer, bias: headBias?.pointer, pool: pool)
+                output.logits += UnsafeBufferPointer(start: logits.pointer, count: n * V)
+            } else if start + n == tokens.count {
+                finalLogits(ws.residual.pointer + (n - 1) * d, into: logits.pointer, workspace: ws)
                 output.logits += UnsafeBufferPointer(start: logits.pointer, count: V)
             }
             cache.commit(n)
