@@ -45,6 +45,8 @@ public struct EarlyExitModel: Sendable {
             do { try resolved.validate(layerCount: L) } catch let error as LayerSetError {
                 throw ModelError.invalidInput("skip layers \(resolved): \(error.problem)")
             }
+        case .lookup:
+            break // needs nothing but the context
         }
     }
 

@@ -159,7 +159,7 @@ final class TokenProducer {
               cancellation: (() -> Bool)?) throws -> Output {
         guard let last = context.last else { preconditionFailure("generation always has a token to feed") }
         if let speculative {
-            return .tokens(try speculative.round(pending: last, cache: cache, remaining: remaining))
+            return .tokens(try speculative.round(pending: last, cache: cache, remaining: remaining, context: context))
         }
         guard let early else { preconditionFailure("a producer has a strategy") }
         switch try early.step(last, cache: cache, cancellation: cancellation) {

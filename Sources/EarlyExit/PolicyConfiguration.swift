@@ -7,9 +7,10 @@ public enum PolicyKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// How speculative decoding makes its drafts: an early-exit policy (never `full`: a full-depth
-/// draft would cost as much as the verification), or `skip`, the whole network with some blocks left out.
+/// draft would cost as much as the verification), `skip`, the whole network with some blocks left
+/// out, or `lookup`, copied from the context (no layer of the model drafts).
 public enum DraftKind: String, CaseIterable, Sendable, Codable {
-    case fixed, sec, softmax, saturation, skip
+    case fixed, sec, softmax, saturation, skip, lookup
 }
 
 /// The draft model of self-speculative decoding.
@@ -20,11 +21,16 @@ public enum SpeculativeDraft: Sendable {
     /// passes them unchanged, and the model's own final norm and head give the draft. nil: the set
     /// the model ships (`skip-draft.json`), else `LayerSet.fallback`.
     case skipLayers(LayerSet?)
+    /// Prompt lookup (llama.cpp's lookup decoding): the tokens that followed the latest earlier
+    /// occurrence of the context's last 3 (else 2) tokens. Free to make and often right where code
+    /// repeats itself; not self-speculative — no part of the model drafts.
+    case lookup
 
     public var label: String {
         switch self {
         case .earlyExit(let policy): return policy.label
         case .skipLayers(let layers): return "skip(\(layers.map(\.description) ?? "model's set"))"
+        case .lookup: return "lookup"
         }
     }
 
@@ -77,6 +83,7 @@ public struct PolicyRequirements: OptionSet, Sendable, Hashable {
 ///     speculative:DRAFT[:…][:n]    drafts from another policy, e.g. speculative:sec:0.9:0.8:4
 ///     speculative:skip[:layers[:n]] drafts by the whole network without these layers' blocks,
 ///                                  e.g. speculative:skip:8,10,12-15:4 (empty: the model's searched set)
+///     speculative:lookup[:n]       drafts copied from the context (prompt lookup), e.g. speculative:lookup:2
 ///
 /// A bare name or an empty field keeps the default. Defaults, one per knob:
 /// τ_exit 0.9, τ_stop 0.8, λ 0.9 (softmax) and 0.99 (saturation), the fixed exit layer
@@ -184,6 +191,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
         case .softmax: return [.softmaxLambda]
         case .saturation: return [.saturationLambda]
         case .skip: return [.skipLayers]
+        case .lookup: return []
         }
     }
 
@@ -201,6 +209,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .sec: return .controller
             case .softmax, .saturation: return .exitHeads
             case .skip: return [] // the model's own final norm and head
+            case .lookup: return []
             }
         }
     }
@@ -256,6 +265,7 @@ public struct PolicyConfiguration: Sendable, Hashable, Codable, CustomStringConv
             case .softmax: made = .earlyExit(SoftmaxConfidencePolicy(lambda: softmaxLambda))
             case .saturation: made = .earlyExit(SaturationPolicy(lambda: saturationLambda))
             case .skip: made = .skipLayers(skipLayers)
+            case .lookup: made = .lookup
             }
             return (FullDepthPolicy(), SpeculativeOptions(draft: made, draftLength: draftLength))
         }

@@ -19,6 +19,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     enum Drafter {
         case earlyExit(EarlyExitDecoder)
         case skip(SkipLayerDrafter)
+        case lookup
     }
 
     /// Counters since this decoder was made (one per generation).
@@ -43,6 +44,8 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             let L = model.network.shape.layerCount
             let resolved = model.resolvedSkipLayers(layers)
             drafter = .skip(SkipLayerDrafter(network: model.network, keptBlocks: resolved?.keptBlocks(layerCount: L) ?? Array(0..<L)))
+        case .lookup:
+            drafter = .lookup
         }
         self.draftLength = max(1, draftLength)
     }
@@ -56,7 +59,8 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     /// cache): draft up to `draftLength` tokens, verify them in one full-depth pass over
     /// the k+1 positions, keep the agreeing prefix, and return it plus the full pass's own next token
     /// (1…k+1 tokens). The cache then holds full-depth K/V of `pending` and the accepted drafts.
-    public func round(pending: Int, cache: KVCache, remaining: Int) throws -> [(Int, TokenTrace)] {
+    /// `context` (prompt and tokens so far, ending with `pending`) is what a lookup draft copies from.
+    public func round(pending: Int, cache: KVCache, remaining: Int, context: [Int] = []) throws -> [(Int, TokenTrace)] {
         let network = model.network, shape = network.shape, L = shape.layerCount
         let start = DispatchTime.now()
         let p = cache.length // `pending` goes at position p
@@ -67,8 +71,16 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         var drafts: [Int] = []
         var draftTraces: [TokenTrace] = []
         var feed = pending
+        if case .lookup = drafter {
+            let tail = context.last == pending ? context : context + [pending]
+            drafts = Self.lookupDrafts(tail, count: max(0, k))
+            // Nothing ran to make them: a lookup draft costs no arithmetic of the model.
+            draftTraces = drafts.map { TokenTrace(token: $0, exitLayer: L) }
+        }
         drafting: for _ in 0..<max(0, k) {
             switch drafter {
+            case .lookup:
+                break drafting
             case .earlyExit(let decoder):
                 switch try decoder.step(feed, cache: cache) {
                 case .logits(let l, let t):
@@ -116,6 +128,25 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             t.fullFlops = CostModel.fullToken(shape: shape, position: p + i).total
             return (token, t)
         }
+    }
+}
+
+extension SpeculativeDecoder {
+    /// Up to `count` tokens that followed the latest earlier occurrence of the last 3 tokens of
+    /// `context` (else of its last 2); none when neither recurs.
+    public static func lookupDrafts(_ context: [Int], count: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        for n in stride(from: 3, through: 2, by: -1) where context.count > n {
+            let tail = context[(context.count - n)...]
+            var i = context.count - n - 1
+            while i >= 0 {
+                if context[i..<(i + n)].elementsEqual(tail) {
+                    return Array(context[(i + n)..<min(context.count, i + n + count)])
+                }
+                i -= 1
+            }
+        }
+        return []
     }
 }
 
