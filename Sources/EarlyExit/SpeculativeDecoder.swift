@@ -3,8 +3,9 @@ import Foundation
 import Kernels
 import Model
 
-/// Lossless self-speculative decoding: draft up to k tokens cheaply — with early exit, or with the
-/// whole network minus some blocks (`SkipLayerDrafter`) — verify them all with one full-depth pass over the k+1 positions (matrix-matrix),
+/// Lossless speculative decoding: draft up to k tokens cheaply — self-speculatively with early exit
+/// or with the whole network minus some blocks (`SkipLayerDrafter`), or by copying from the context
+/// (`lookupDrafts`) — verify them all with one full-depth pass over the k+1 positions (matrix-matrix),
 /// keep the longest prefix equal to full-depth greedy, roll the KV cache back past the
 /// rest, continue. The output is identical to `full` greedy decoding by construction:
 /// every emitted token is the argmax of full-depth logits computed by the same kernels
