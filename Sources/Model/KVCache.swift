@@ -15,7 +15,8 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     public let width: Int
     public let headCount: Int
-    /// Row length of the transposed keys (`rowStride`): 64-wide score blocks stay in bounds.
+    /// Capacity rounded up to 64 positions (`rowStride`): a head's keys take `stride × headSize`
+    /// floats, a query's scores `stride`.
     public let stride: Int
     let keys: [FloatBuffer]
     let values: [FloatBuffer]
@@ -36,14 +37,11 @@ public final class KVCache: @unchecked Sendable {
 
     var headSize: Int { width / headCount }
 
-    /// Where key element `i` (head i / headSize, lane i % headSize) of position 0 lives; position p
-    /// adds (p / 64)·64·headSize + p % 64. Keys are transposed in tiles of 64 positions, so a score
-    /// block (64 positions × headSize lanes) is one contiguous 16 KB read that the prefetcher
-    /// streams; rows a whole context apart were 64 separate strided streams per block.
-    @inline(__always) private func keyIndex(_ i: Int) -> Int {
-        let hs = headSize
-        return (i / hs) * hs * stride + (i % hs) * 64
-    }
+    /// Where lane 0 of head 0's key of `position` lives in a layer's keys; head h lane j adds
+    /// h·headSize·stride + 64·j. Keys are transposed in tiles of 64 positions, so a score block
+    /// (64 positions × headSize lanes) is one contiguous 16 KB read that the prefetcher streams;
+    /// rows a whole context apart were 64 separate strided streams per block.
+    @inline(__always) private func keyOffset(position p: Int) -> Int { (p >> 6) * 64 * headSize + (p & 63) }
 
     /// Capacity rounded up to 64 positions, so 64-wide score blocks stay in bounds (the cache
     /// and each workspace's score rows use the same).
@@ -53,7 +51,7 @@ public final class KVCache: @unchecked Sendable {
     @inline(__always)
     public func store(layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
         let kt = keys[layer].pointer
-        let hs = headSize, base = (position >> 6) * 64 * hs + (position & 63)
+        let hs = headSize, base = keyOffset(position: position)
         for h in 0..<headCount {
             let dst = kt + h * hs * stride + base, src = k + h * hs
             for j in 0..<hs { dst[j * 64] = src[j] }
@@ -63,8 +61,8 @@ public final class KVCache: @unchecked Sendable {
 
     /// The key of `position` in `layer` (all heads), gathered; for tests and state-copy checks.
     public func key(layer: Int, position: Int) -> [Float] {
-        let base = (position >> 6) * 64 * headSize + (position & 63)
-        return (0..<width).map { keys[layer].pointer[keyIndex($0) + base] }
+        let hs = headSize, base = keyOffset(position: position)
+        return (0..<width).map { keys[layer].pointer[($0 / hs) * hs * stride + ($0 % hs) * 64 + base] }
     }
 
     /// The value of `position` in `layer` (all heads); for tests and state-copy checks.
@@ -85,14 +83,6 @@ public final class KVCache: @unchecked Sendable {
 
     /// Bytes held.
     public var byteCount: Int { 2 * layerCount * stride * width * 4 }
-
-    /// One head of causal scaled dot-product attention: the query `q` (headSize wide) at
-    /// `position` attends over positions `0…position` of `layer`'s head `h`; the result goes to
-    /// `out`. `scores` needs `stride` floats of scratch.
-    public func attend(layer: Int, head h: Int, query q: UnsafePointer<Float>, position: Int,
-                       scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        attend(layer: layer, head: h, queries: q, queryCount: 1, position: position, scores: scores, out: out)
-    }
 
     /// Causal attention of `queryCount` query heads that share key/value head `h` (grouped-query
     /// attention): query `g` is at `queries + g·headSize`, its result goes to `out + g·headSize`,

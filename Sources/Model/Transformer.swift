@@ -74,10 +74,12 @@ extension Transformer {
         forward(block: block, rows: 1, firstPosition: cache.length, workspace: ws, cache: cache)
     }
 
-    /// `head(finalNorm(x))` of the residual stream `x` into `logits` (length V).
-    public func finalLogits(_ x: UnsafePointer<Float>, into logits: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
-        finalNorm(x, into: ws.normed.pointer)
-        head.gemv(ws.normed.pointer, logits, bias: headBias?.pointer, pool: pool)
+    /// `head(finalNorm(x))` of `rows` residual rows `x` into `logits` (rows × V). Several rows share
+    /// one read of the head's weights (a third of SmolLM2's bytes); each row equals a one-row call.
+    public func finalLogits(_ x: UnsafePointer<Float>, rows: Int = 1, into logits: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
+        let d = shape.embeddingSize
+        for r in 0..<rows { finalNorm(x + r * d, into: ws.normed.pointer + r * d) }
+        head.gemm(ws.normed.pointer, rows: rows, logits, bias: headBias?.pointer, pool: pool)
     }
 
     /// Marks the current token's keys and values as part of the context.
@@ -106,8 +108,6 @@ extension Transformer {
         var output = PrefillOutput(logits: [], hiddenStates: captureHidden ? Array(repeating: [], count: shape.layerCount) : [])
         if tokens.isEmpty { return output }
         let ws = Workspace(shape: shape, rows: min(max(1, chunkSize), tokens.count), capacity: cache.capacity, threads: pool.threadCount)
-        // Every row's logits (a verification) come from one product over the rows: the head's
-        // weights (a third of SmolLM2's bytes) are read once per chunk, not once per row.
         let logits = FloatBuffer(count: (allLogits ? ws.rows : 1) * V)
         var start = 0
         while start < tokens.count {
@@ -119,8 +119,8 @@ extension Transformer {
                 if captureHidden { output.hiddenStates[block] += UnsafeBufferPointer(start: ws.residual.pointer, count: n * d) }
             }
             if allLogits {
-                for r in 0..<n { finalNorm(ws.residual.pointer + r * d, into: ws.normed.pointer + r * d) }
-                head.gemm(ws.normed.pointer, rows: n, logits.pointer, bias: headBias?.pointer, pool: pool)
+                // A verification: every row's logits from one product over the chunk's rows.
+                finalLogits(ws.residual.pointer, rows: n, into: logits.pointer, workspace: ws)
                 output.logits += UnsafeBufferPointer(start: logits.pointer, count: n * V)
             } else if start + n == tokens.count {
                 finalLogits(ws.residual.pointer + (n - 1) * d, into: logits.pointer, workspace: ws)
@@ -149,9 +149,11 @@ extension Transformer {
             let r = i / heads, k = i % heads, p = firstPosition + 1
             return heads * (r * p + r * (r - 1) / 2) + k * (p + r)
         }
-        // The first item whose preceding cost reaches a `part / threads` share.
+        let total = cost(before: items)
+        // The first item whose preceding cost reaches `part / threads` of the total (0 and `items`
+        // at the ends: every item costs something).
         func boundary(_ part: Int) -> Int {
-            let target = cost(before: items) / threads * part + cost(before: items) % threads * part / threads
+            let target = total * part / threads
             var lo = 0, hi = items
             while lo < hi {
                 let mid = (lo + hi) / 2
@@ -160,8 +162,8 @@ extension Transformer {
             return lo
         }
         pool.run { worker in
-            var item = worker == 0 ? 0 : boundary(worker)
-            let end = worker == threads - 1 ? items : boundary(worker + 1)
+            var item = boundary(worker)
+            let end = boundary(worker + 1)
             let scores = ws.scores.pointer + worker * group * cache.stride
             while item < end {
                 let r = item / heads, h = item % heads, kv = h / group

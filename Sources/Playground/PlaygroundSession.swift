@@ -87,6 +87,8 @@ public final class PlaygroundSession {
     public private(set) var idlePrefillDeadline: Double?
     /// What the latest background prefill read: the buffer version and the prompt window's first line.
     private var prefilled: (version: Int, startLine: Int)?
+    /// The prompt's first line after the last key (`EditorBuffer.promptStartLine`).
+    private var promptStart = 0
 
     /// Characters of text before the cursor a prompt takes: 6,000, or ~3 per token of the
     /// context less the completion where that is fewer, so the prompt's tokens fit and the
@@ -142,12 +144,12 @@ public final class PlaygroundSession {
 
     public func handle(_ key: Key, now: Double) -> Outcome {
         guard options.prefillInBackground else { return handleKey(key, now: now) }
-        let version = buffer.version, start = buffer.promptStartLine(limit: promptLimit)
+        let version = buffer.version
         let outcome = handleKey(key, now: now)
         // An edit, or a move to another part of a long file (the prompt starts elsewhere).
-        if buffer.version != version || buffer.promptStartLine(limit: promptLimit) != start {
-            idlePrefillDeadline = now + options.debounce
-        }
+        let start = buffer.promptStartLine(limit: promptLimit)
+        if buffer.version != version || start != promptStart { idlePrefillDeadline = now + options.debounce }
+        promptStart = start
         return outcome
     }
 
